@@ -1,0 +1,42 @@
+# The only documented way to set up, test, lint, benchmark and run careline.
+# Every target creates .venv when missing and installs the core and every plugin (editable).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PLUGINS := $(sort $(wildcard plugins/*))
+EXAMPLES := $(sort $(wildcard examples/*/pyproject.toml))
+STAMP := $(VENV)/.careline-installed
+PG_DIR := .pg
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint typecheck bench docs clean
+
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]' $(addprefix -e ,$(PLUGINS))
+	@touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/careline demo
+
+lint: setup typecheck
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	@mkdir -p build/typecheck && ln -sfn ../../core build/typecheck/careline
+	$(BIN)/mypy -p careline $(foreach p,$(PLUGINS),-p careline_$(notdir $(p)))
+
+test: setup lint
+	bash .ci/with-postgres.sh $(PG_DIR) $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	bash .ci/postgres.sh stop $(PG_DIR) || true
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis

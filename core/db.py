@@ -1,0 +1,88 @@
+"""Database engines and sessions: SQLite (embedded default) or PostgreSQL.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout, so the web process and the
+worker can share one file. PostgreSQL is chosen with ``CARELINE_DATABASE_URL`` (or
+``[instance] database_url``) and lets many processes share the work with row claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from careline import models
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` with careline's connection settings."""
+    if url.startswith("sqlite"):
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@dataclass
+class Database:
+    """An engine plus the facts the rest of the core asks about it."""
+
+    engine: Engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        """Connect to ``url`` (nothing is created until :meth:`create_schema` or a migration)."""
+        return cls(create_db_engine(url))
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite database."""
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def supports_row_claims(self) -> bool:
+        """True when workers can claim rows with ``FOR UPDATE SKIP LOCKED``."""
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block succeeds and rolls back when it raises."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def create_schema(self) -> None:
+        """Create every table directly from the models (tests; instances use migrations)."""
+        models.ALL_TABLES.create_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

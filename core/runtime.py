@@ -1,0 +1,75 @@
+"""The runtime: one instance's settings, plugins, database and channels, built once.
+
+Every entry point (CLI command, web app, worker, tests) builds a :class:`Runtime` and passes it
+to the pipeline and the services, instead of reaching for globals.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pluggy
+from careline.channels import Channel
+from careline.clock import Clock
+from careline.config import ConfigError, Settings
+from careline.db import Database
+from careline.plugins import disable_configured_off
+
+log = logging.getLogger("careline")
+
+
+class UnknownChannelError(LookupError):
+    """No installed plugin provides a channel of that name."""
+
+
+@dataclass
+class Runtime:
+    """Settings + plugin manager + database, and the channel objects built from them."""
+
+    settings: Settings
+    pm: pluggy.PluginManager
+    db: Database
+    _channels: dict[str, Channel] | None = field(default=None, repr=False)
+
+    @classmethod
+    def create(
+        cls, settings: Settings, pm: pluggy.PluginManager, db: Database | None = None
+    ) -> Runtime:
+        """Build a runtime: drop plugins switched off in the configuration, run start-up hooks."""
+        disable_configured_off(pm, settings)
+        runtime = cls(settings=settings, pm=pm, db=db or Database.from_url(settings.database_url))
+        pm.hook.careline_startup(settings=settings)
+        return runtime
+
+    @property
+    def clock(self) -> Clock:
+        """The instance's clock (a frozen one in tests)."""
+        return self.settings.clock
+
+    def now(self) -> datetime:
+        """The current time from the instance's clock."""
+        return self.settings.clock.now()
+
+    @property
+    def channels(self) -> dict[str, Channel]:
+        """Every channel provided by a plugin, configured from its table, by name."""
+        if self._channels is None:
+            channels: dict[str, Channel] = {}
+            for classes in self.pm.hook.careline_register_channels():
+                for channel_class in classes or []:
+                    name = channel_class.name
+                    if name in channels:
+                        raise ConfigError(f"two plugins provide a channel named {name!r}")
+                    channels[name] = channel_class(self.settings.section(name), clock=self.clock)
+            self._channels = channels
+        return self._channels
+
+    def channel(self, name: str) -> Channel:
+        """The channel called ``name``."""
+        try:
+            return self.channels[name]
+        except KeyError:
+            known = ", ".join(sorted(self.channels)) or "none installed"
+            raise UnknownChannelError(f"unknown channel {name!r} (known: {known})") from None

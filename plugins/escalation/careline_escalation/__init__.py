@@ -1,0 +1,1 @@
+"""careline-escalation: Escalation: triggers, SLA ladders, follow-ups and notifications."""

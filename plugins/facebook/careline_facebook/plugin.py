@@ -1,0 +1,3 @@
+"""The hook implementations careline loads from careline-facebook (entry point `facebook`)."""
+
+from __future__ import annotations

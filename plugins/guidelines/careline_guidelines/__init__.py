@@ -1,0 +1,1 @@
+"""careline-guidelines: Response guidelines: every reply checked before it goes out, canned replies, approvals."""

@@ -1,0 +1,3 @@
+"""The hook implementations careline loads from careline-guidelines (entry point `guidelines`)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The hook implementations careline loads from careline-insights (entry point `insights`)."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""careline-instagram: Instagram channel: comments, mentions and DMs, with a platform emulator."""

@@ -1,0 +1,1 @@
+"""careline-reports: Reports: the care KPIs as tables, files and charts."""

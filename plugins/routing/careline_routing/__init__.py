@@ -1,0 +1,1 @@
+"""careline-routing: Routing: queues, priorities and assignment by rules, with try and replay."""
