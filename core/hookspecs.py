@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import click
     from careline.channels import Channel
     from careline.config import Settings
+    from careline.notifications import NotificationSender
     from careline.reporting import Report
     from careline.types import (
         AgentView,
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
         EscalationRequest,
         Finding,
         InboundMessage,
-        Notification,
         ReplyTemplate,
         RoutingDecision,
         SlaState,
@@ -160,9 +160,13 @@ def careline_escalate_on_tick(
 
 
 @hookspec
-def careline_notify(notification: Notification, settings: Settings) -> bool | None:
-    """Deliver a notification (webhook, e-mail, chat). Return ``True`` when accepted for
-    delivery; raise to report a failure (the core records it and retries)."""
+def careline_notification_senders(settings: Settings) -> list[NotificationSender] | None:
+    """Return the :class:`careline.notifications.NotificationSender` objects that deliver
+    notifications (outgoing webhook, e-mail, chat).
+
+    Called when the core builds its sender list. The core stores one delivery per notification
+    and sender, retries failed ones with backoff and finally shows them as failed.
+    """
 
 
 # --- reports ----------------------------------------------------------------------------------

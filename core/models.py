@@ -344,14 +344,17 @@ class CsatResponse(SQLModel, table=True):
 
 
 class Notice(SQLModel, table=True):
-    """A notification and its delivery state (retried, then shown as failed, never dropped)."""
+    """One notification for one sender, and its delivery state (retried, then shown as failed,
+    never dropped)."""
 
     id: int | None = Field(default=None, primary_key=True)
+    sender: str = Field(index=True)
     kind: str
     title: str
     body: str
     conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
     payload: dict[str, Any] = _json({})
+    recipients: list[str] = _json([])
     status: str = Field(default="pending", index=True)
     attempts: int = 0
     next_attempt_at: datetime | None = _time()

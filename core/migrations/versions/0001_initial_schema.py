@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:17:18.129291
+Create Date: 2026-11-23 12:22:52.569931
 """
 
 from __future__ import annotations
@@ -367,11 +367,13 @@ def upgrade() -> None:
     op.create_table(
         "notice",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sender", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("body", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("conversation_id", sa.Integer(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("recipients", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", careline.models.UTCDateTime(), nullable=True),
@@ -385,6 +387,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("notice", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notice_sender"), ["sender"], unique=False)
         batch_op.create_index(batch_op.f("ix_notice_status"), ["status"], unique=False)
 
     op.create_table(
@@ -494,6 +497,7 @@ def downgrade() -> None:
     op.drop_table("event")
     with op.batch_alter_table("notice", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notice_status"))
+        batch_op.drop_index(batch_op.f("ix_notice_sender"))
 
     op.drop_table("notice")
     with op.batch_alter_table("note", schema=None) as batch_op:
