@@ -140,6 +140,7 @@ class Conversation(SQLModel, table=True):
     language: str | None = None
     sentiment: float | None = None
     topic: str | None = None
+    topic_score: float | None = None
     tags: list[str] = _json([])
     ignore_reason: str | None = None
     suggest_private: bool = False

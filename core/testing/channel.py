@@ -17,7 +17,7 @@ import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from careline.channels import (
@@ -174,3 +174,27 @@ class TestChannelPlugin:
     def careline_register_channels(self) -> list[type[Channel]]:
         """Register the bound test channel."""
         return [self.channel_class]
+
+
+def message(
+    message_id: str,
+    *,
+    author: str = "u1",
+    thread: str | None = "t1",
+    at: datetime | None = None,
+    text: str = "my order never arrived",
+    visibility: str = "public",
+    **extra: Any,
+) -> dict[str, Any]:
+    """One test-channel message item (see the module docstring for the format)."""
+    created = at or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    return {
+        "id": message_id,
+        "account": "brand",
+        "thread": thread if visibility == "public" else None,
+        "text": text,
+        "author": {"id": author, "handle": f"@{author}", "followers": 10},
+        "created_at": created.isoformat(),
+        "visibility": visibility,
+        **extra,
+    }

@@ -159,3 +159,37 @@ def careline_cli(careline_home: Path) -> Callable[..., Result]:
         return runner.invoke(cli, list(args), env=environment, input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def careline_app(careline_runtime: Callable[..., Runtime]) -> Iterator[Callable[..., Any]]:
+    """Build the web app on the test database and return an in-process client.
+
+    ``client = careline_app("careline-guidelines")``; ``client.login_as(agent_name, role)`` creates
+    an agent and returns its bearer headers.
+    """
+    from careline.services import agents
+    from careline.types import Role
+    from careline.web.app import create_app
+    from starlette.testclient import TestClient
+
+    clients: list[TestClient] = []
+
+    def factory(*plugins: Any, config: dict[str, Any] | None = None) -> TestClient:
+        runtime = careline_runtime(*plugins, config=config)
+        app = create_app(runtime.settings, runtime.pm, runtime=runtime)
+        client = TestClient(app)
+
+        def token_for(name: str, role: str = "agent") -> dict[str, str]:
+            agent = agents.add_agent(runtime, name, role=Role(role))
+            _, clear = agents.create_token(runtime, agent.id or 0)
+            return {"Authorization": f"Bearer {clear}"}
+
+        client.runtime = runtime
+        client.token_for = token_for
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.close()

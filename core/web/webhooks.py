@@ -1,0 +1,85 @@
+"""``/webhooks/<channel>/…``: platform deliveries, verified and stored before anything else.
+
+The path answers fast: it reads the raw body (size-limited), lets the channel verify the
+signature, appends a raw event (duplicates are no-ops) and answers 200. Parsing and everything
+after it happen in the worker. Unsigned or badly signed deliveries get 403 and store nothing.
+"""
+
+from __future__ import annotations
+
+from careline.channels import WebhookRequest
+from careline.ingest import store_raw_event
+from careline.runtime import Runtime
+from careline.web.errors import problem
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+
+class BodyTooLarge(Exception):
+    """The delivery is larger than ``[web] max_body_bytes``."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _store(runtime: Runtime, channel: str, key: str, body: bytes) -> bool:
+    with runtime.db.engine.begin() as connection:
+        return store_raw_event(
+            connection, channel, key, body, via="webhook", received_at=runtime.now()
+        )
+
+
+async def webhook(request: Request) -> Response:
+    """Verify and store one delivery (POST) or answer a verification challenge (GET)."""
+    runtime: Runtime = request.app.state.runtime
+    name = request.path_params["channel"]
+    channel = runtime.channels.get(name)
+    if channel is None:
+        return problem(404, f"no channel named {name!r} is installed")
+    limit = runtime.settings.core("web").max_body_bytes
+    try:
+        body = await read_body(request, limit)
+    except BodyTooLarge:
+        return problem(413, f"deliveries are limited to {limit} bytes")
+    delivery = WebhookRequest(
+        method=request.method,
+        path=request.url.path,
+        query=dict(request.query_params),
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body,
+    )
+    if request.method == "GET":
+        answer = channel.answer_challenge(delivery)
+        if answer is None:
+            return problem(400, "not a verification request this channel understands")
+        if isinstance(answer.body, dict):
+            return JSONResponse(answer.body, status_code=answer.status)
+        content = answer.body if isinstance(answer.body, str | bytes) else str(answer.body)
+        return PlainTextResponse(content, status_code=answer.status, media_type=answer.media_type)
+    if not channel.verify_webhook(delivery):
+        return problem(403, "the delivery's signature is missing or does not match")
+    key = channel.delivery_key(body)
+    new = await run_in_threadpool(_store, runtime, name, key, body)
+    return JSONResponse({"received": True, "duplicate": not new})
+
+
+def routes() -> list[Route]:
+    """The webhook routes every channel shares."""
+    return [
+        Route("/webhooks/{channel}", webhook, methods=["GET", "POST"]),
+        Route("/webhooks/{channel}/{rest:path}", webhook, methods=["GET", "POST"]),
+    ]

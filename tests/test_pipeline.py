@@ -1,0 +1,243 @@
+"""The inbound pipeline: exactly once, in the right conversation, losing nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import col, func, select
+
+from careline import events, pipeline
+from careline.models import Contact, Conversation, Event, Message, MessageRevision, RawEvent
+from careline.runtime import Runtime
+from careline.testing.channel import delivery, message
+from careline.testing.flow import deliver
+from careline.testing.databases import reset_database
+from careline.types import ConversationStatus
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def item(message_id: str, *, minutes: int = 0, **extra: Any) -> dict[str, Any]:
+    return message(message_id, at=T0 + timedelta(minutes=minutes), **extra)
+
+
+def receive(runtime: Runtime, body: bytes) -> bool:
+    return deliver(runtime, "testchannel", body)
+
+
+def count(runtime: Runtime, model: Any, *where: Any) -> int:
+    with runtime.db.session() as session:
+        return int(session.exec(select(func.count()).select_from(model).where(*where)).one())
+
+
+def test_a_message_opens_a_conversation_with_contact_and_events(careline_runtime) -> None:
+    runtime = careline_runtime()
+    assert receive(runtime, delivery(item("m1")))
+    stats = pipeline.process_pending(runtime)
+    assert (stats.raw_events, stats.messages, stats.failed) == (1, 1, 0)
+    with runtime.db.session() as session:
+        conversation = session.exec(select(Conversation)).one()
+        assert conversation.status == ConversationStatus.NEW
+        assert conversation.queue == pipeline.DEFAULT_QUEUE
+        assert conversation.first_response_due is not None
+        assert conversation.first_response_due > conversation.created_at
+        types = {e.type for e in session.exec(select(Event)).all()}
+    assert {events.MESSAGE_RECEIVED, events.CONVERSATION_OPENED, events.ROUTED} <= types
+    assert count(runtime, Contact) == 1
+
+
+def test_repeated_delivery_is_a_no_op(careline_runtime) -> None:
+    runtime = careline_runtime()
+    body = delivery(item("m1"), item("m2", minutes=1))
+    assert receive(runtime, body)
+    assert not receive(runtime, body)
+    pipeline.process_pending(runtime)
+    assert count(runtime, RawEvent) == 1
+    assert count(runtime, Message) == 2
+
+
+def test_same_message_in_different_deliveries_is_stored_once(careline_runtime) -> None:
+    runtime = careline_runtime()
+    receive(runtime, delivery(item("m1")))
+    receive(runtime, delivery(item("m1"), item("m2", minutes=2)))
+    stats = pipeline.process_pending(runtime)
+    assert stats.duplicates == 1
+    assert count(runtime, Message) == 2
+    assert count(runtime, Conversation) == 1
+
+
+def test_direct_messages_thread_per_participant(careline_runtime) -> None:
+    runtime = careline_runtime()
+    receive(
+        runtime,
+        delivery(
+            item("d1", author="ann", thread=None, visibility="private"),
+            item("d2", author="ann", thread=None, visibility="private", minutes=5),
+            item("d3", author="bob", thread=None, visibility="private", minutes=6),
+        ),
+    )
+    pipeline.process_pending(runtime)
+    with runtime.db.session() as session:
+        keys = sorted(c.thread_key for c in session.exec(select(Conversation)).all())
+    assert keys == ["dm:ann", "dm:bob"]
+
+
+def test_bad_delivery_is_dead_lettered_and_replayable(careline_runtime) -> None:
+    runtime = careline_runtime()
+    receive(runtime, b'{"messages": [{"id": "x"}]}')
+    receive(runtime, delivery(item("m1")))
+    stats = pipeline.process_pending(runtime)
+    assert (stats.failed, stats.messages) == (1, 1)
+    with runtime.db.session() as session:
+        failed = session.exec(select(RawEvent).where(RawEvent.status == "failed")).one()
+        assert "bad message" in (failed.error or "")
+    assert pipeline.replay(runtime, ids=[failed.id]) == 1
+    assert pipeline.process_pending(runtime).failed == 1  # still bad, still kept
+    assert count(runtime, RawEvent) == 2
+
+
+def test_a_plugin_exception_dead_letters_without_stopping(careline_runtime) -> None:
+    from careline import hookimpl
+
+    class Exploding:
+        @hookimpl
+        def careline_enrich_message(self, message):
+            if "explode" in message.text:
+                raise RuntimeError("enricher crashed")
+
+    runtime = careline_runtime(Exploding())
+    receive(runtime, delivery(item("m1", text="please explode")))
+    receive(runtime, delivery(item("m2", thread="t2")))
+    stats = pipeline.process_pending(runtime)
+    assert stats.failed == 1
+    assert stats.messages == 1
+    assert count(runtime, Message) == 1
+    assert count(runtime, Conversation) == 1
+
+
+def test_resolved_conversation_reopens_within_window_else_new(careline_runtime) -> None:
+    from careline.services import conversations
+
+    runtime = careline_runtime()
+    receive(runtime, delivery(item("m1")))
+    pipeline.process_pending(runtime)
+    with runtime.db.session() as session:
+        first = session.exec(select(Conversation)).one()
+    conversations.resolve(runtime, first.id, agent_id=None)
+    receive(runtime, delivery(item("m2", minutes=60)))
+    pipeline.process_pending(runtime)
+    with runtime.db.session() as session:
+        reopened = session.get(Conversation, first.id)
+        assert reopened.status == ConversationStatus.OPEN
+        assert reopened.reopened_at == T0 + timedelta(minutes=60)
+    conversations.resolve(runtime, first.id, agent_id=None)
+    runtime.clock.advance(days=30)
+    late = (T0 + timedelta(days=30)).isoformat()
+    receive(runtime, delivery({**item("m3"), "created_at": late}))
+    pipeline.process_pending(runtime)
+    assert count(runtime, Conversation) == 2
+
+
+def test_edits_keep_history_and_deletes_mark(careline_runtime) -> None:
+    runtime = careline_runtime()
+    receive(runtime, delivery(item("m1", text="my email is ann@example.com")))
+    receive(runtime, delivery(item("m1", text="edited text", kind="edit", minutes=1)))
+    pipeline.process_pending(runtime)
+    with runtime.db.session() as session:
+        message = session.exec(select(Message)).one()
+        assert message.text == "edited text"
+        revision = session.exec(select(MessageRevision)).one()
+        assert revision.text == "my email is ann@example.com"
+    receive(runtime, delivery(item("m1", kind="delete", minutes=2)))
+    pipeline.process_pending(runtime)
+    with runtime.db.session() as session:
+        message = session.exec(select(Message)).one()
+        assert message.deleted_at is not None
+        assert message.text == ""
+
+
+def test_echo_counts_as_reply_not_as_customer_message(careline_runtime) -> None:
+    runtime = careline_runtime()
+    receive(runtime, delivery(item("m1")))
+    receive(
+        runtime,
+        delivery(item("e1", author="brand", direction="out", minutes=3, text="Sorry! DM us")),
+    )
+    pipeline.process_pending(runtime)
+    with runtime.db.session() as session:
+        conversation = session.exec(select(Conversation)).one()
+        assert conversation.first_response_at == T0 + timedelta(minutes=3)
+        replied = session.exec(select(Event).where(Event.type == events.REPLIED)).one()
+        assert replied.data["via"] == "echo"
+        inbound = session.exec(
+            select(func.count()).select_from(Message).where(col(Message.direction) == "in")
+        ).one()
+    assert inbound == 1
+    assert count(runtime, Contact) == 1
+
+
+# --- properties -------------------------------------------------------------------------------
+def _snapshot(runtime: Runtime) -> tuple[Any, ...]:
+    with runtime.db.session() as session:
+        messages = sorted(
+            (m.external_id, m.text, m.direction)
+            for m in session.exec(select(Message)).all()
+        )
+        conversations = sorted(
+            (
+                c.thread_key,
+                tuple(
+                    sorted(
+                        m.external_id or ""
+                        for m in session.exec(
+                            select(Message).where(Message.conversation_id == c.id)
+                        ).all()
+                    )
+                ),
+            )
+            for c in session.exec(select(Conversation)).all()
+        )
+    return tuple(messages), tuple(conversations)
+
+
+message_items = st.lists(
+    st.builds(
+        lambda n, author, thread, minutes: item(
+            f"m{n}", author=f"u{author}", thread=f"t{thread}", minutes=minutes
+        ),
+        st.integers(0, 12),
+        st.integers(0, 2),
+        st.integers(0, 3),
+        st.integers(0, 120),
+    ),
+    min_size=1,
+    max_size=12,
+    unique_by=lambda i: i["id"],
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(items=message_items, data=st.data())
+def test_duplicates_and_order_do_not_change_the_outcome(careline_runtime, items, data) -> None:
+    runtime = careline_runtime()
+    reset_database(runtime.db.engine)
+    ordered = sorted(items, key=lambda i: i["created_at"])
+    for one in ordered:
+        receive(runtime, delivery(one))
+    pipeline.process_pending(runtime)
+    expected = _snapshot(runtime)
+
+    reset_database(runtime.db.engine)
+    shuffled = data.draw(st.permutations(ordered))
+    repeats = data.draw(st.lists(st.sampled_from(ordered), max_size=6))
+    bundles = [delivery(one) for one in shuffled] + [
+        json.dumps({"messages": [one], "repeat": n}).encode() for n, one in enumerate(repeats)
+    ]
+    for body in bundles:
+        receive(runtime, body)
+        pipeline.process_pending(runtime, batch_size=data.draw(st.integers(1, 4)))
+    assert _snapshot(runtime) == expected
