@@ -433,6 +433,7 @@ def enrich(runtime: Runtime, item: InboundMessage) -> Enrichment:
         "language": item.language,
     }
     topics: list[str] = []
+    tags: list[str] = []
     scores: dict[str, float] = {}
     personal: list[Any] = []
     attributes: dict[str, Any] = {}
@@ -441,12 +442,14 @@ def enrich(runtime: Runtime, item: InboundMessage) -> Enrichment:
             if merged[name] is None and getattr(answer, name) is not None:
                 merged[name] = getattr(answer, name)
         topics.extend(t for t in answer.topics if t not in topics)
+        tags.extend(t for t in answer.tags if t not in tags)
         for topic, score in answer.topic_scores.items():
             scores[topic] = max(score, scores.get(topic, score))
         personal.extend(answer.personal_data)
         attributes.update(answer.attributes)
     return Enrichment(
         topics=tuple(topics),
+        tags=tuple(tags),
         topic_scores=scores,
         personal_data=tuple(personal),
         attributes=attributes,
@@ -465,6 +468,8 @@ def _apply_enrichment(message: Message, conversation: Conversation, enrichment: 
         {"kind": match.kind, "start": match.start, "end": match.end}
         for match in enrichment.personal_data
     ]
+    if enrichment.tags:
+        conversation.tags = sorted({*(conversation.tags or []), *enrichment.tags})
     if conversation.language is None and message.language:
         conversation.language = message.language
     if enrichment.sentiment is not None:

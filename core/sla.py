@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from careline.business_hours import BusinessHours, SlaPolicies, due_time
 from careline.config import Settings
 from careline.models import Conversation
 from careline.types import Priority
@@ -16,6 +15,8 @@ RESOLUTION = "resolution"
 
 def due(settings: Settings, priority: Priority, start: datetime, target: str) -> datetime | None:
     """When ``target`` is due for a conversation of ``priority`` whose clock started at ``start``."""
+    from careline.business_hours import BusinessHours, SlaPolicies, due_time
+
     policies = SlaPolicies.from_settings(settings)
     hours = BusinessHours.from_settings(settings)
     return due_time(policies, hours, priority, start, target)

@@ -145,7 +145,7 @@ class Enrichment:
     """What an enrichment hook learned about a message (every field optional).
 
     The core merges the answers of all enrichment hooks: the first non-``None`` value wins for
-    scalars, lists and ``attributes`` are combined.
+    scalars, lists and ``attributes`` are combined. ``tags`` are added to the conversation.
     """
 
     sentiment: float | None = None
@@ -154,6 +154,7 @@ class Enrichment:
     topics: tuple[str, ...] = ()
     topic_scores: Mapping[str, float] = field(default_factory=dict)
     personal_data: tuple[PersonalDataMatch, ...] = ()
+    tags: tuple[str, ...] = ()
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
