@@ -5,17 +5,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PLUGINS := $(sort $(wildcard plugins/*))
-EXAMPLES := $(sort $(wildcard examples/*/pyproject.toml))
+EXAMPLES := $(sort $(dir $(wildcard examples/*/pyproject.toml)))
 STAMP := $(VENV)/.careline-installed
 PG_DIR := .pg
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test lint typecheck bench docs clean
 
-$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS)) $(addsuffix pyproject.toml,$(EXAMPLES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]' $(addprefix -e ,$(PLUGINS))
+	@# The examples are third-party plugins: installed the way a user would, not editable.
+	$(BIN)/python -m pip install -q $(EXAMPLES)
 	@touch $@
 
 setup: $(STAMP)

@@ -52,7 +52,8 @@ def format_duration(value: timedelta) -> str:
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
-    return f"{value.total_seconds():g}s"
+    total = value.total_seconds()
+    return f"{int(total)}s" if total == int(total) else f"{total}s"
 
 
 def parse_duration(value: Any) -> timedelta:

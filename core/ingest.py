@@ -46,8 +46,11 @@ def store_raw_events(
     ]
     if not rows:
         return 0
-    result = connection.execute(_insert_ignoring_duplicates(connection.dialect.name), rows)
-    return max(result.rowcount or 0, 0)
+    table = RawEvent.__table__  # type: ignore[attr-defined]
+    statement = _insert_ignoring_duplicates(connection.dialect.name).returning(table.c.id)
+    # RETURNING counts what was really inserted on both databases (rowcount is unreliable for
+    # multi-row inserts); duplicates return no row.
+    return len(connection.execute(statement, rows).all())
 
 
 def store_raw_event(

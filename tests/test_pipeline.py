@@ -6,17 +6,16 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from sqlmodel import col, func, select
-
 from careline import events, pipeline
 from careline.models import Contact, Conversation, Event, Message, MessageRevision, RawEvent
 from careline.runtime import Runtime
 from careline.testing.channel import delivery, message
-from careline.testing.flow import deliver
 from careline.testing.databases import reset_database
+from careline.testing.flow import deliver
 from careline.types import ConversationStatus
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import col, func, select
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -184,8 +183,7 @@ def test_echo_counts_as_reply_not_as_customer_message(careline_runtime) -> None:
 def _snapshot(runtime: Runtime) -> tuple[Any, ...]:
     with runtime.db.session() as session:
         messages = sorted(
-            (m.external_id, m.text, m.direction)
-            for m in session.exec(select(Message)).all()
+            (m.external_id, m.text, m.direction) for m in session.exec(select(Message)).all()
         )
         conversations = sorted(
             (

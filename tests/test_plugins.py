@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from careline import hookimpl
 from careline.plugins import PluginLoadError, get_plugin_manager, list_plugins
 

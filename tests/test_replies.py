@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from sqlmodel import select
-
 from careline import events, hookimpl, outbox, pipeline
 from careline.channels import SendError
 from careline.models import Conversation, Event, Message, OutboxItem
 from careline.services import agents, replies
 from careline.testing.channel import delivery
-from careline.testing.databases import reset_database
-from careline.types import Finding, Role, Severity, Visibility
-
 from careline.testing.channel import message as item
+from careline.testing.databases import reset_database
 from careline.testing.flow import deliver
+from careline.types import Finding, Role, Severity
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import select
 
 
 def receive(runtime, body):
@@ -158,7 +156,9 @@ def test_needs_reconnect_marks_the_channel(careline_runtime, test_platform) -> N
         assert health.state == "needs_reconnect"
 
 
-def test_interrupted_send_is_never_repeated(careline_runtime, careline_clock, test_platform) -> None:
+def test_interrupted_send_is_never_repeated(
+    careline_runtime, careline_clock, test_platform
+) -> None:
     runtime = careline_runtime()
     conversation_id = conversation_with_message(runtime)
     runtime.settings.data["outbox"] = {"send_inline": False}

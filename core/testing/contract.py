@@ -14,6 +14,10 @@ pytest collects the inherited tests::
         def outbound(self) -> OutboundMessage: ...           # a reply your emulator accepts
         @pytest.fixture
         def send_failures(self) -> list[SendFailureCase]: ...
+        @pytest.fixture
+        def channel_plugin(self): ...      # your distribution name, e.g. "careline-twitter"
+        @pytest.fixture
+        def channel_config(self): ...      # configuration tables pointing at your emulator
 
 The suite checks the manifest, signature verification (valid, tampered body, tampered or missing
 signature), parsing (aware times, stable external ids, echoes as outbound), that arbitrary bytes
@@ -169,6 +173,65 @@ class ChannelContract:
                 assert not error.transient, case.name
             else:
                 raise AssertionError(f"unknown expectation {case.expect!r} in {case.name}")
+
+    # -- through the real pipeline ------------------------------------------------------------
+    def _runtime(self, careline_runtime: Any, channel_plugin: Any, channel_config: Any) -> Any:
+        plugins = [] if channel_plugin is None else [channel_plugin]
+        return careline_runtime(*plugins, config=channel_config or None)
+
+    def test_repeated_delivery_is_stored_once(
+        self,
+        channel: Channel,
+        careline_runtime: Any,
+        channel_plugin: Any,
+        channel_config: Any,
+        customer_delivery: WebhookRequest,
+    ) -> None:
+        from careline.models import Message
+        from careline.testing.flow import deliver, deliver_and_process
+        from sqlmodel import func, select
+
+        runtime = self._runtime(careline_runtime, channel_plugin, channel_config)
+        expected = {
+            m.external_id
+            for m in channel.parse(customer_delivery.body)
+            if m.direction is Direction.INBOUND
+        }
+        deliver_and_process(runtime, channel.name, customer_delivery.body)
+        deliver(runtime, channel.name, customer_delivery.body)
+        deliver(runtime, channel.name, customer_delivery.body, via="poll")
+        deliver_and_process(runtime, channel.name)
+        with runtime.db.session() as session:
+            stored = session.exec(
+                select(func.count()).select_from(Message).where(Message.channel == channel.name)
+            ).one()
+        assert stored == len(expected)
+
+    def test_echo_never_becomes_a_customer_message(
+        self,
+        channel: Channel,
+        careline_runtime: Any,
+        channel_plugin: Any,
+        channel_config: Any,
+        customer_delivery: WebhookRequest,
+        echo_delivery: WebhookRequest,
+    ) -> None:
+        from careline.models import Message
+        from careline.testing.flow import deliver_and_process
+        from sqlmodel import func, select
+
+        runtime = self._runtime(careline_runtime, channel_plugin, channel_config)
+        deliver_and_process(runtime, channel.name, customer_delivery.body)
+        with runtime.db.session() as session:
+            before = session.exec(
+                select(func.count()).select_from(Message).where(Message.direction == "in")
+            ).one()
+        deliver_and_process(runtime, channel.name, echo_delivery.body)
+        with runtime.db.session() as session:
+            after = session.exec(
+                select(func.count()).select_from(Message).where(Message.direction == "in")
+            ).one()
+        assert after == before
 
 
 def _json_bytes(value: Any) -> bytes:

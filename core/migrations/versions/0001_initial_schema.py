@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:22:52.569931
+Create Date: 2026-11-23 12:38:12.929921
 """
 
 from __future__ import annotations
@@ -148,6 +148,7 @@ def upgrade() -> None:
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("sentiment", sa.Float(), nullable=True),
         sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("topic_score", sa.Float(), nullable=True),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("ignore_reason", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("suggest_private", sa.Boolean(), nullable=False),

@@ -1,0 +1,1 @@
+"""careline-keyword-tagger: tags conversations by keyword (an example plugin)."""
