@@ -1,0 +1,105 @@
+"""Whole-word phrase matching (content and manager-request triggers)."""
+
+from __future__ import annotations
+
+import pytest
+from careline_escalation.defaults import CATEGORY_PHRASES, MANAGER_PHRASES
+from careline_escalation.phrases import PhraseMatcher, validate_phrase
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüéñß", min_size=2, max_size=8)
+separators = st.sampled_from([" ", "  ", "\n", "\t", " \u00a0"])
+punctuation = st.sampled_from(["", ".", ",", "!", "?", ":", " — ", '"', "'", "("])
+
+
+@settings(max_examples=150)
+@given(
+    phrase_words=st.lists(words, min_size=1, max_size=3),
+    before=st.lists(words, max_size=4),
+    after=st.lists(words, max_size=4),
+    glue=separators,
+    left=punctuation,
+    right=punctuation,
+    upper=st.booleans(),
+)
+def test_a_phrase_is_found_wherever_its_words_stand_alone(
+    phrase_words: list[str],
+    before: list[str],
+    after: list[str],
+    glue: str,
+    left: str,
+    right: str,
+    upper: bool,
+) -> None:
+    phrase = " ".join(phrase_words)
+    written = glue.join(phrase_words)
+    written = written.upper() if upper else written
+    text = " ".join([*before, left + written + right, *after])
+    assert PhraseMatcher.compile([phrase]).find(text) == phrase
+
+
+@settings(max_examples=150)
+@given(word=words, prefix=words, suffix=words)
+def test_a_word_inside_a_longer_word_does_not_match(word: str, prefix: str, suffix: str) -> None:
+    matcher = PhraseMatcher.compile([word])
+    assert matcher.find(prefix + word) is None
+    assert matcher.find(word + suffix) is None
+    assert matcher.find(prefix + word + suffix) is None
+
+
+@settings(max_examples=100)
+@given(stem=words, ending=words)
+def test_a_trailing_star_matches_any_ending(stem: str, ending: str) -> None:
+    matcher = PhraseMatcher.compile([stem + "*"])
+    assert matcher.find(f"so {stem}{ending} today") == stem + "*"
+    assert matcher.find(f"so x{stem}{ending} today") is None
+
+
+def test_sue_is_not_found_in_issue_and_lawyer_star_finds_lawyers() -> None:
+    legal = PhraseMatcher.compile(["sue you", "lawyer*"])
+    assert legal.find("There is an issue with your app") is None
+    assert legal.find("I will SUE YOU for this") == "sue you"
+    assert legal.find("My lawyers are reading this thread.") == "lawyer*"
+
+
+def test_case_folding_handles_sharp_s() -> None:
+    assert PhraseMatcher.compile(["Straße"]).find("IN DER STRASSE") == "Straße"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to speak to your manager right now",
+        "Get me a SUPERVISOR.",
+        "Is there someone in charge I can speak to?",
+        "Ich möchte Ihren Vorgesetzten sprechen!",
+        "Je veux parler à un responsable.",
+        "Quiero hablar con el gerente",
+        "Voglio parlare con il responsabile",
+        "Ik wil een leidinggevende spreken",
+        "Quero falar com o responsável",
+    ],
+)
+def test_default_manager_phrases_cover_several_languages(text: str) -> None:
+    assert PhraseMatcher.compile(MANAGER_PHRASES).find(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, my order arrived and the manual was helpful",
+        "Where is my parcel? Tracking says delivered.",
+        "Love the new brand colours!",
+        "Is there an issue with the app today?",
+    ],
+)
+def test_everyday_care_messages_fire_no_default_phrase(text: str) -> None:
+    for phrases in (*CATEGORY_PHRASES.values(), MANAGER_PHRASES):
+        assert PhraseMatcher.compile(phrases).find(text) is None
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "*", "law*yer", "a * b"])
+def test_phrases_that_cannot_match_sanely_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="phrase"):
+        validate_phrase(bad)
