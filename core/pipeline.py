@@ -42,7 +42,7 @@ from careline.types import (
     Source,
     Visibility,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 if TYPE_CHECKING:
@@ -117,8 +117,7 @@ def process_batch(runtime: Runtime, session: Session, batch: Iterable[RawEvent])
         stats.raw_events += 1
         raw.attempts += 1
         try:
-            with session.begin_nested():
-                stored, duplicates = process_raw_event(runtime, session, raw)
+            stored, duplicates = _process_with_retries(runtime, session, raw)
         except Exception as exc:
             stats.failed += 1
             message = f"{type(exc).__name__}: {exc}"
@@ -134,6 +133,29 @@ def process_batch(runtime: Runtime, session: Session, batch: Iterable[RawEvent])
         raw.processed_at = runtime.now()
         session.add(raw)
     return stats
+
+
+CONFLICT_RETRIES = 3
+
+
+def _process_with_retries(runtime: Runtime, session: Session, raw: RawEvent) -> tuple[int, int]:
+    """Process in a savepoint; on PostgreSQL, a concurrent worker's conflicting insert
+    (unique identity, message) or a deadlock is retried — by then the other row is committed."""
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            with session.begin_nested():
+                return process_raw_event(runtime, session, raw)
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == CONFLICT_RETRIES or not _is_concurrency_conflict(exc):
+                raise
+            log.info("raw event %s conflicted with another worker; retrying", raw.id)
+    raise AssertionError("unreachable")
+
+
+def _is_concurrency_conflict(exc: Exception) -> bool:
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    # 23505 unique violation, 40P01 deadlock, 40001 serialization failure
+    return isinstance(exc, IntegrityError) or code in ("40P01", "40001")
 
 
 # --- one raw event ----------------------------------------------------------------------------

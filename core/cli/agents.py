@@ -72,7 +72,9 @@ def list_command(state: CliState, include_disabled: bool, as_json: bool) -> None
     """List agents."""
     rows = agents.list_agents(state.runtime(), include_disabled=include_disabled)
     if as_json:
-        click.echo(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
+        from careline.web.api.admin import agent_json
+
+        click.echo(json.dumps([agent_json(row) for row in rows], indent=2))
         return
     for row in rows:
         flags = " (disabled)" if row.disabled else ""

@@ -65,7 +65,9 @@ def list_command(
     with state.runtime().db.session() as session:
         rows = conversations.list_conversations(session, filters, limit=limit)
     if as_json:
-        click.echo(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
+        from careline.web.api.serializers import conversation_json
+
+        click.echo(json.dumps([conversation_json(row) for row in rows], indent=2))
         return
     if not rows:
         click.echo("No conversations match.")
