@@ -24,7 +24,14 @@ from typing import Any
 
 import phonenumbers
 from careline.config import ConfigError, Settings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 SECTION = "insights"
 BUILT_IN_PERSONAL_DATA_KINDS = ("email", "phone", "card")
@@ -160,11 +167,13 @@ class InsightsConfig(BaseModel):
             _check_regex(pattern)
         return value
 
-    @model_validator(mode="after")
-    def _thresholds_ordered(self) -> InsightsConfig:
-        if self.negative_threshold > self.positive_threshold:
-            raise ValueError("negative_threshold must not be above positive_threshold")
-        return self
+    @field_validator("negative_threshold")
+    @classmethod
+    def _thresholds_ordered(cls, value: float, info: ValidationInfo) -> float:
+        positive = info.data.get("positive_threshold")
+        if positive is not None and value > positive:
+            raise ValueError(f"must not be above positive_threshold ({positive})")
+        return value
 
 
 def parse_config(raw: dict[str, Any], settings: Settings | None = None) -> InsightsConfig:
