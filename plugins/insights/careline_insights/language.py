@@ -36,8 +36,8 @@ _NOISE = re.compile(
     r"https?://\S+|www\.\S+|\S+@\S+\.\S+|@\w+|#|&amp;|&\w+;|[\d_]+",
     re.IGNORECASE,
 )
-_LETTER = re.compile(r"[^\W\d_]")
 MIN_LETTERS = 4
+_ENOUGH_LETTERS = re.compile(rf"(?:[^\W\d_][\W\d_]*){{{MIN_LETTERS}}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,7 @@ class LanguageDetector:
         """The most probable allowed language of ``text``, or ``None`` when the text has too
         few letters or the best guess is below ``min_confidence``."""
         cleaned = text_for_detection(text)
-        if len(_LETTER.findall(cleaned)) < MIN_LETTERS:
+        if not _ENOUGH_LETTERS.search(cleaned):
             return None
         if len(self.languages) == 1:
             (only,) = self.languages

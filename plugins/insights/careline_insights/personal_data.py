@@ -27,6 +27,8 @@ PHONE = "phone"
 CARD = "card"
 
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+# Most posts contain "@" only in handles; an address needs a character glued before it.
+_EMAIL_HINT = re.compile(r"[\w.%+-]@[\w-]")
 # 13 or more digits, each pair separated by at most one space or dash; runs longer than a card
 # are split at their separators in _card_spans.
 _DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,}(?!\d)")
@@ -114,15 +116,19 @@ class PersonalDataDetector:
                 claimed.append((start, end))
                 found.append(PersonalDataMatch(kind=kind, start=start, end=end))
 
-        if EMAIL in self.kinds and "@" in text:
+        if EMAIL in self.kinds and _EMAIL_HINT.search(text):
             for match in _EMAIL.finditer(text):
                 claim(EMAIL, match.start(), match.end())
         for name, pattern in self.patterns.items():
             for match in pattern.finditer(text):
                 claim(name, match.start(), match.end())
         wants_numbers = CARD in self.kinds or PHONE in self.kinds
-        if wants_numbers and _SEVEN_DIGITS.search(text):
-            # Numbers inside links (order pages, tweet ids) are not someone's card or phone.
+        # Numbers inside links (order pages, tweet ids) are not someone's card or phone.
+        if (
+            wants_numbers
+            and _SEVEN_DIGITS.search(text)
+            and _SEVEN_DIGITS.search(_URL.sub(" ", text))
+        ):
             claimed.extend((m.start(), m.end()) for m in _URL.finditer(text))
             if CARD in self.kinds:
                 for start, end in _card_spans(text):
