@@ -239,6 +239,17 @@ class TopicClassifier:
             (self.rules[number].name, -negative) for negative, number in found[: self.max_topics]
         ]
 
+    def explain(self, text: str, language: str | None = None) -> dict[str, list[str]]:
+        """The keywords and patterns of each topic that match ``text`` (for tuning rules)."""
+        reasons: dict[str, list[str]] = {}
+        for keyword in sorted(self._index_for(language).matches(text), key=lambda k: k.text):
+            reasons.setdefault(self.rules[keyword.rule].name, []).append(keyword.text)
+        for number, patterns in enumerate(self._patterns):
+            for pattern in patterns:
+                if pattern.search(text):
+                    reasons.setdefault(self.rules[number].name, []).append(f"/{pattern.pattern}/")
+        return reasons
+
 
 def build_topic_classifier(config: InsightsConfig, path: Path | None = None) -> TopicClassifier:
     """Compile the effective topic rules of ``config``; a bad rule raises ConfigError."""
