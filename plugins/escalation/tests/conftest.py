@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -104,7 +104,7 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
     server.daemon_threads = True
     receiver.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield receiver
     server.shutdown()
@@ -134,7 +134,11 @@ class _MailHandler:
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         self.receiver.messages.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content))
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message_from_bytes(envelope.content, policy=policy.default),
+            )
         )
         return "250 Message accepted for delivery"
 
@@ -146,6 +150,12 @@ def free_port() -> int:
 
 
 @pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on."""
+    return free_port()
+
+
+@pytest.fixture
 def mail_receiver() -> Iterator[MailReceiver]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 accepting AUTH LOGIN/PLAIN without TLS."""
     receiver = MailReceiver(port=free_port())
@@ -154,7 +164,7 @@ def mail_receiver() -> Iterator[MailReceiver]:
         assert isinstance(auth_data, LoginPassword)
         login, password = auth_data.login.decode(), auth_data.password.decode()
         receiver.logins.append((login, password))
-        return AuthResult(success=password == "s3cret-smtp")
+        return AuthResult(success=password == "s3cret-smtp", handled=False)
 
     controller = Controller(
         _MailHandler(receiver),

@@ -1,0 +1,187 @@
+"""Properties over random sequences of messages and clock ticks on several conversations.
+
+The core opens an escalation the first time a ``(conversation, trigger)`` pair is returned and
+ignores it afterwards. So the plugin must (1) never return a trigger whose condition does not
+hold, (2) return every trigger whose condition holds, and (3) return the same ids for the same
+situation every time, so that uniqueness makes each fire once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from careline.types import Priority, SlaState, Visibility
+from careline_escalation.defaults import CATEGORY_PHRASES, MANAGER_PHRASES
+from careline_escalation.phrases import PhraseMatcher
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+START = datetime.fromisoformat("2026-01-05T09:00:00+00:00")
+FIRST_RESPONSE = timedelta(hours=1)
+RESOLUTION = timedelta(hours=8)
+
+# Text fragments with the triggers they stand for; neutral ones must stand for nothing.
+FRAGMENTS: dict[str, frozenset[str]] = {
+    "Where is my parcel?": frozenset(),
+    "The app crashes when I pay.": frozenset(),
+    "Thanks for the quick reply yesterday.": frozenset(),
+    "My lawyer will hear about this.": frozenset({"content:legal"}),
+    "Ich werde Sie verklagen.": frozenset({"content:legal"}),
+    "A reporter asked me about it.": frozenset({"content:press"}),
+    "The battery exploded in my hand.": frozenset({"content:safety"}),
+    "Your staff member laughed at me.": frozenset({"content:hr"}),
+    "Let me speak to your manager.": frozenset({"manager_request"}),
+    "Je veux parler à un responsable.": frozenset({"manager_request"}),
+}
+TOPICS = {
+    None: frozenset(),
+    "billing": frozenset(),
+    "legal": frozenset({"content:legal"}),
+    "media": frozenset({"content:press"}),
+    "safety": frozenset({"content:safety"}),
+    "hr": frozenset({"content:hr"}),
+}
+
+
+def test_the_fragments_mean_what_the_oracle_says() -> None:
+    for text, meaning in FRAGMENTS.items():
+        found = {
+            f"content:{name}"
+            for name, phrases in CATEGORY_PHRASES.items()
+            if PhraseMatcher.compile(phrases).find(text)
+        }
+        if PhraseMatcher.compile(MANAGER_PHRASES).find(text):
+            found.add("manager_request")
+        assert found == meaning, text
+
+
+@dataclass(frozen=True)
+class Message:
+    conversation: int
+    fragments: tuple[str, ...]
+    topic: str | None
+    sentiment: float | None
+    followers: int
+    verified: bool
+    public: bool
+    previous: int
+
+
+@dataclass(frozen=True)
+class Tick:
+    conversation: int
+    minutes: int
+
+
+sentiments = st.one_of(st.none(), st.floats(min_value=-1, max_value=1).map(lambda x: round(x, 2)))
+messages = st.builds(
+    Message,
+    conversation=st.integers(1, 3),
+    fragments=st.lists(st.sampled_from(sorted(FRAGMENTS)), min_size=1, max_size=3).map(tuple),
+    topic=st.sampled_from(list(TOPICS)),
+    sentiment=sentiments,
+    followers=st.sampled_from([0, 150, 9_999, 10_000, 2_000_000]),
+    verified=st.booleans(),
+    public=st.booleans(),
+    previous=st.integers(0, 4),
+)
+ticks = st.builds(Tick, conversation=st.integers(1, 3), minutes=st.integers(0, 11 * 60))
+
+
+def expected_on_message(event: Message) -> set[str]:
+    """The oracle: which message triggers must fire, from the defaults' documented meaning."""
+    expected = set(TOPICS[event.topic])
+    for fragment in event.fragments:
+        expected |= FRAGMENTS[fragment]
+    negative = event.sentiment is not None
+    influential = event.followers >= 10_000 or event.verified
+    if event.public and influential and negative and event.sentiment <= -0.3:  # type: ignore[operator]
+        expected.add("influence")
+    if event.public and negative and event.sentiment <= -0.75:  # type: ignore[operator]
+        expected.add("sentiment:very_negative")
+    if event.previous + 1 >= 3:
+        expected.add("repeat_contact")
+    return expected
+
+
+def expected_on_tick(created: datetime, now: datetime) -> set[str]:
+    """The oracle for the ladder on an unanswered conversation created at ``created``."""
+    cycle = f"@{created.isoformat()}"
+    expected = set()
+    for target, length in (("first_response", FIRST_RESPONSE), ("resolution", RESOLUTION)):
+        due = created + length
+        if created + length * 0.8 <= now < due:
+            expected.add(f"sla:{target}:warn{cycle}")
+        if now >= due:
+            expected.add(f"sla:{target}:breach{cycle}")
+        if now >= due + timedelta(minutes=30):
+            expected.add(f"sla:{target}:breach+30m{cycle}")
+    return expected
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(events=st.lists(st.one_of(messages, ticks), min_size=1, max_size=25))
+def test_triggers_fire_exactly_when_their_condition_holds_and_ids_are_stable(
+    escalation_pm: Any, make_settings: Any, views: Any, events: list[Message | Tick]
+) -> None:
+    settings_ = make_settings({})
+    created = {n: START + timedelta(minutes=7 * n) for n in (1, 2, 3)}
+    opened: set[tuple[int, str]] = set()
+    for event in events:
+        conversation_id = event.conversation
+        if isinstance(event, Message):
+            visibility = Visibility.PUBLIC if event.public else Visibility.PRIVATE
+            message = views.message(
+                " ".join(event.fragments),
+                followers=event.followers,
+                verified=event.verified,
+                visibility=visibility,
+            )
+            conversation = views.conversation(
+                id=conversation_id,
+                created_at=created[conversation_id],
+                topic=event.topic,
+                sentiment=event.sentiment,
+                previous_conversations=event.previous,
+                visibility=visibility,
+            )
+            call = dict(conversation=conversation, message=message, settings=settings_)
+            answers = [escalation_pm.hook.careline_escalate_on_message(**call) for _ in range(2)]
+            expected = expected_on_message(event)
+        else:
+            now = created[conversation_id] + timedelta(minutes=event.minutes)
+            conversation = views.conversation(
+                id=conversation_id, created_at=created[conversation_id], priority=Priority.NORMAL
+            )
+            sla = SlaState(
+                now=now,
+                first_response_due=created[conversation_id] + FIRST_RESPONSE,
+                first_response_at=None,
+                resolution_due=created[conversation_id] + RESOLUTION,
+                resolved_at=None,
+            )
+            call = dict(conversation=conversation, sla=sla, settings=settings_)
+            answers = [escalation_pm.hook.careline_escalate_on_tick(**call) for _ in range(2)]
+            expected = expected_on_tick(created[conversation_id], now)
+        first, again = ([r for group in answer for r in group or []] for answer in answers)
+        assert first == again  # the same situation gives the same ids (and everything else)
+        triggers = [request.trigger for request in first]
+        assert len(triggers) == len(set(triggers))
+        assert set(triggers) == expected
+        opened |= {(conversation_id, trigger) for trigger in triggers}
+    everything_allowed = set().union(*FRAGMENTS.values(), *TOPICS.values()) | {
+        "influence",
+        "sentiment:very_negative",
+        "repeat_contact",
+    }
+    for conversation_id, trigger in opened:
+        cycle = f"@{created[conversation_id].isoformat()}"
+        assert trigger in everything_allowed or (
+            trigger.startswith("sla:") and trigger.endswith(cycle)
+        )
