@@ -27,8 +27,6 @@ from careline.types import (
     Visibility,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
-
 
 @pytest.fixture
 def guidelines_pm(
