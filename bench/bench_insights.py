@@ -72,20 +72,22 @@ def _messages(texts: list[str], language: str | None) -> list[InboundMessage]:
     ]
 
 
-def _throughput(messages: list[InboundMessage], rounds: int) -> float:
+def _throughput(messages: list[InboundMessage], rounds: int) -> tuple[float, float]:
+    """Messages per second of wall-clock time and of this process's CPU time (best rounds)."""
     pm = get_plugin_manager(environ={"CARELINE_LOAD_PLUGINS": "careline-insights"}, strict=True)
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home))
         pm.hook.careline_startup(settings=settings)
         # The first call loads the language model; a warm instance is what the worker runs.
         pm.hook.careline_enrich_message(message=messages[0], settings=settings)
-        best = float("inf")
+        best_wall = best_cpu = float("inf")
         for _ in range(rounds):
-            started = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             for message in messages:
                 pm.hook.careline_enrich_message(message=message, settings=settings)
-            best = min(best, time.perf_counter() - started)
-    return len(messages) / best
+            best_wall = min(best_wall, time.perf_counter() - wall)
+            best_cpu = min(best_cpu, time.process_time() - cpu)
+    return len(messages) / best_wall, len(messages) / max(best_cpu, 1e-9)
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
@@ -98,7 +100,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     rounds = 1 if quick else 3
     rows = []
     for language, label in (("en", "platform language"), (None, "language detected")):
-        value = _throughput(_messages(texts, language), rounds)
+        value, per_cpu_second = _throughput(_messages(texts, language), rounds)
         rows.append(
             {
                 "benchmark": f"insights enrichment ({label})",
@@ -106,7 +108,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 "unit": "messages/s",
                 "target": TARGET if language else "none (detection adds py3langid)",
                 "note": f"{len(texts)} {source}, best of {rounds}, one process, via the hook, "
-                f"load average {os.getloadavg()[0]:.1f}",
+                f"{per_cpu_second:,.0f} per CPU-second, load average {os.getloadavg()[0]:.1f}",
             }
         )
     return rows
