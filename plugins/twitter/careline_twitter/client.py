@@ -8,6 +8,7 @@ account's user token); DMs and every write need the brand account's OAuth 2.0 us
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -73,19 +74,35 @@ class XClient:
         self.clock = clock
         self.vault = vault
         self.tracker = tracker or RateLimitTracker()
-        self._http = httpx.Client(
-            base_url=config.api_base,
-            timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 5.0)),
-            headers={"user-agent": f"careline-twitter/{__version__}"},
-            transport=transport,
-        )
+        self._transport = transport
+        self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"XClient(base_url={self.config.api_base!r})"
 
+    @property
+    def _http(self) -> httpx.Client:
+        # Built on first use: creating the TLS context is slow, and many channel objects
+        # (one per runtime) never make a request.
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    base_url=self.config.api_base,
+                    timeout=httpx.Timeout(
+                        self.config.timeout, connect=min(self.config.timeout, 5.0)
+                    ),
+                    headers={"user-agent": f"careline-twitter/{__version__}"},
+                    transport=self._transport,
+                )
+            return self._client
+
     def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
+        """Close the connection pool (a later request opens a new one)."""
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     # --- credentials --------------------------------------------------------------------
     def read_credential(self, account: str) -> Credential:

@@ -225,7 +225,7 @@ class Api:
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             state = self.state
-            state.requests.append(f"{request.method} {request.url.path}")
+            state.requests.append(_request_line(request))
             failure = state.take_failure(route)
             if failure is not None:
                 return _scripted(
@@ -612,7 +612,7 @@ class Api:
     async def token(self, request: Request) -> Response:
         """``POST /2/oauth2/token`` with ``grant_type=refresh_token`` (public or confidential)."""
         state = self.state
-        state.requests.append(f"POST {request.url.path}")
+        state.requests.append(_request_line(request))
         failure = state.take_failure("POST /2/oauth2/token")
         if failure is not None:
             return _scripted(failure.status, failure.body, failure.headers, failure.reset_in, state)
@@ -658,6 +658,11 @@ class Api:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+def _request_line(request: Request) -> str:
+    query = request.url.query
+    return f"{request.method} {request.url.path}" + (f"?{query}" if query else "")
+
+
 def _scripted(
     status: int,
     body: Mapping[str, Any] | None,

@@ -219,6 +219,58 @@ class EmulatorState:
                 "refresh_token": issued.refresh_token,
             }
 
+    def environment(self, prefix: str = "X_EMULATOR") -> dict[str, str]:
+        """Environment variables holding this emulator's credentials (for ``$env:`` references)."""
+        variables = {
+            f"{prefix}_CONSUMER_SECRET": self.consumer_secret,
+            f"{prefix}_BEARER_TOKEN": self.bearer_token,
+        }
+        if self.client_secret is not None:
+            variables[f"{prefix}_CLIENT_SECRET"] = self.client_secret
+        for brand in self.brands:
+            tokens = self.tokens_of(brand.id)
+            name = f"{prefix}_{brand.username.upper()}"
+            variables[f"{name}_ACCESS_TOKEN"] = tokens.access_token
+            variables[f"{name}_REFRESH_TOKEN"] = tokens.refresh_token
+        return variables
+
+    def channel_config(
+        self, base_url: str, *, env_prefix: str | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """A ``[twitter]`` table pointing careline at this emulator, with every brand.
+
+        Secrets are the values themselves (a resolved table, as a channel receives it), or
+        ``$env:`` references to :meth:`environment` when ``env_prefix`` is given (a table as
+        written in ``careline.toml``).
+        """
+
+        def secret(value: str, variable: str) -> str:
+            return f"$env:{env_prefix}_{variable}" if env_prefix else value
+
+        accounts = []
+        for brand in self.brands:
+            tokens = self.tokens_of(brand.id)
+            name = brand.username.upper()
+            accounts.append(
+                {
+                    "id": brand.id,
+                    "username": brand.username,
+                    "access_token": secret(tokens.access_token, f"{name}_ACCESS_TOKEN"),
+                    "refresh_token": secret(tokens.refresh_token, f"{name}_REFRESH_TOKEN"),
+                }
+            )
+        table: dict[str, Any] = {
+            "base_url": base_url,
+            "consumer_secret": secret(self.consumer_secret, "CONSUMER_SECRET"),
+            "bearer_token": secret(self.bearer_token, "BEARER_TOKEN"),
+            "client_id": self.client_id,
+            "accounts": accounts,
+        }
+        if self.client_secret is not None:
+            table["client_secret"] = secret(self.client_secret, "CLIENT_SECRET")
+        table.update(overrides)
+        return table
+
     # --- scripted failures --------------------------------------------------------------
     def fail_next(
         self,
