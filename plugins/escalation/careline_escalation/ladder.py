@@ -8,20 +8,20 @@ on ``(conversation, trigger)`` opens each step exactly once:
   time): notify the assignee;
 - ``sla:<target>:breach@<cycle>`` at the due time: notify the supervisor, raise the priority
   one step;
-- ``sla:<target>:breach+<after>@<cycle>`` at due + ``reassign.after`` (in business hours when
-  the core's ``careline.business_hours`` is installed): move it to ``reassign.queue``.
+- ``sla:<target>:breach+<after>@<cycle>`` ``reassign.after`` past the due time: move it to
+  ``reassign.queue``.
 
-``<cycle>`` is the ISO time that identifies the cycle: for first response and resolution the
-cycle start (the conversation's creation, or its reopening when the core tells us), because the
-core recomputes those due times when the priority changes; for next response the due time
-itself, which the core sets once per customer wait and never recomputes.
+Time is counted like the core counts the priority's targets (business or calendar time, see
+:mod:`.sla_clock`). ``<cycle>`` is the ISO time that names the cycle: for first response and
+resolution the cycle start — the conversation's creation, or its reopening — because the core
+recomputes those due times when the priority changes; for next response the due time itself,
+which the core sets once per customer wait and never recomputes.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from careline.config import Settings, format_duration
@@ -34,6 +34,7 @@ from careline.types import (
 )
 
 from careline_escalation.config import EscalationConfig
+from careline_escalation.sla_clock import SlaClock, policy_target
 from careline_escalation.targets import build_request, one_step_up
 
 FINISHED = (ConversationStatus.RESOLVED, ConversationStatus.CLOSED, ConversationStatus.IGNORED)
@@ -54,37 +55,53 @@ class RunningTarget:
     cycle: datetime
 
 
-def cycle_start(conversation: ConversationView, sla: SlaState) -> datetime:
-    """When the current first-response/resolution cycle started.
-
-    The core does not pass it yet (see the plugin docs); it is read from ``sla`` or the view
-    when present, else the conversation's creation is used — exact for a first cycle.
-    """
+def told_cycle_start(conversation: ConversationView, sla: SlaState) -> datetime | None:
+    """The cycle start when the core passes it (``SlaState.cycle_started_at`` or the view's
+    ``reopened_at``; neither exists yet — see the plugin docs)."""
     for source, attribute in ((sla, "cycle_started_at"), (conversation, "reopened_at")):
         value = getattr(source, attribute, None)
         if isinstance(value, datetime):
             return value
-    return conversation.created_at
+    return None
+
+
+def cycle_start(
+    settings: Settings, conversation: ConversationView, sla: SlaState, target: str, due: datetime
+) -> datetime:
+    """When the current cycle of ``target`` (first response or resolution) started.
+
+    Without the core's word, it is worked out from the due time: the core computes
+    ``due = start + policy target`` for the current priority (recomputed on every priority
+    change), so the start is the inverse. A start no later than the conversation's creation
+    (or the first open moment after it) is the first cycle, named by the creation time.
+    """
+    told = told_cycle_start(conversation, sla)
+    if told is not None:
+        return told
+    priority = Priority(conversation.priority)
+    duration = policy_target(settings, priority, target)
+    if duration is None:
+        return conversation.created_at
+    clock = SlaClock.for_priority(settings, priority)
+    start = clock.start_of(due, duration)
+    if start is None or start <= clock.first_moment(conversation.created_at):
+        return conversation.created_at
+    return start
 
 
 def running_targets(
-    conversation: ConversationView, sla: SlaState, wanted: list[str]
+    settings: Settings, conversation: ConversationView, sla: SlaState, wanted: list[str]
 ) -> list[RunningTarget]:
     """The SLA targets in ``wanted`` whose clock runs at ``sla.now``."""
-    start = cycle_start(conversation, sla)
     running = []
     if "first_response" in wanted and sla.first_response_due and sla.first_response_at is None:
-        running.append(RunningTarget("first_response", start, sla.first_response_due, start))
+        due = sla.first_response_due
+        start = cycle_start(settings, conversation, sla, "first_response", due)
+        running.append(RunningTarget("first_response", start, due, start))
     if "next_response" in wanted and sla.next_response_due is not None:
-        waiting_since = getattr(sla, "next_response_started_at", None)
-        if not isinstance(waiting_since, datetime):
-            # The latest customer message is no earlier than the wait's start, so the warning
-            # comes late rather than early.
-            waiting_since = conversation.last_inbound_at
+        due = sla.next_response_due
         running.append(
-            RunningTarget(
-                "next_response", waiting_since, sla.next_response_due, sla.next_response_due
-            )
+            RunningTarget("next_response", waiting_since(settings, conversation, sla), due, due)
         )
     if (
         "resolution" in wanted
@@ -92,26 +109,27 @@ def running_targets(
         and sla.resolved_at is None
         and conversation.status not in FINISHED
     ):
-        running.append(RunningTarget("resolution", start, sla.resolution_due, start))
+        due = sla.resolution_due
+        start = cycle_start(settings, conversation, sla, "resolution", due)
+        running.append(RunningTarget("resolution", start, due, start))
     return running
 
 
-def add_business_time(settings: Settings, start: datetime, delta: timedelta) -> datetime:
-    """``start + delta`` counted in business hours when the core provides them.
-
-    ``careline.business_hours`` is imported lazily: without it (older cores) the time is
-    counted on the calendar.
-    """
-    try:
-        module = importlib.import_module("careline.business_hours")
-    except ModuleNotFoundError as exc:
-        if exc.name != "careline.business_hours":
-            raise
-        return start + delta
-    result = module.BusinessHours.from_settings(settings).add(start, delta)
-    if not isinstance(result, datetime):
-        raise TypeError(f"BusinessHours.add returned {type(result).__name__}, not a datetime")
-    return result
+def waiting_since(
+    settings: Settings, conversation: ConversationView, sla: SlaState
+) -> datetime | None:
+    """When the customer's current wait for a next response started (for the warning share)."""
+    told = getattr(sla, "next_response_started_at", None)
+    if isinstance(told, datetime):
+        return told
+    assert sla.next_response_due is not None
+    priority = Priority(conversation.priority)
+    duration = policy_target(settings, priority, "next_response")
+    if duration is not None:
+        start = SlaClock.for_priority(settings, priority).start_of(sla.next_response_due, duration)
+        if start is not None and start <= sla.now:
+            return start
+    return conversation.last_inbound_at
 
 
 def trigger_id(target: str, step: str, cycle: datetime) -> str:
@@ -130,14 +148,16 @@ def evaluate(
     if not ladder.enabled:
         return []
     zone = ZoneInfo(settings.instance.timezone)
+    priority = Priority(conversation.priority)
+    clock = SlaClock.for_priority(settings, priority)
     requests = []
-    for running in running_targets(conversation, sla, list(ladder.targets)):
+    for running in running_targets(settings, conversation, sla, list(ladder.targets)):
         words = TARGET_WORDS[running.name]
         due_text = running.due.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
         breached = sla.now >= running.due
         if ladder.warn.enabled and not breached and running.started is not None:
-            share = sla.elapsed_share(running.due, running.started)
-            if share is not None and share * 100 >= ladder.warn.at_percent:
+            share = clock.share(running.started, running.due, sla.now)
+            if share * 100 >= ladder.warn.at_percent:
                 requests.append(
                     build_request(
                         config,
@@ -152,8 +172,7 @@ def evaluate(
                     )
                 )
         if ladder.breach.enabled and breached:
-            current = Priority(conversation.priority)
-            raise_to = one_step_up(current) if ladder.breach.raise_priority else None
+            raise_to = one_step_up(priority) if ladder.breach.raise_priority else None
             requests.append(
                 build_request(
                     config,
@@ -166,11 +185,8 @@ def evaluate(
                 )
             )
         after = ladder.reassign.after
-        if (
-            ladder.reassign.enabled
-            and breached
-            and sla.now >= add_business_time(settings, running.due, after)
-        ):
+        if ladder.reassign.enabled and breached and sla.now >= clock.add(running.due, after):
+            step = f"breach+{format_duration(after)}"
             requests.append(
                 build_request(
                     config,
@@ -180,9 +196,7 @@ def evaluate(
                         f"{words} still missing {format_duration(after)} after the target "
                         f"(due {due_text}): moved to {ladder.reassign.queue}"
                     ),
-                    trigger=trigger_id(
-                        running.name, f"breach+{format_duration(after)}", running.cycle
-                    ),
+                    trigger=trigger_id(running.name, step, running.cycle),
                     reassign_queue=ladder.reassign.queue,
                     notify=ladder.reassign.notify,
                 )

@@ -252,10 +252,16 @@ def escalation_pm(
 
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
-    """``make_settings({...escalation table...}, env={...})`` → Settings with a frozen clock."""
+    """``make_settings({...escalation table...}, env={...}, sla={...})`` → Settings with a
+    frozen clock (keyword tables such as ``business_hours`` or ``sla`` are added as given)."""
 
-    def factory(table: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
+    def factory(
+        table: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        **other_tables: Any,
+    ) -> Settings:
         data = {"escalation": table} if table is not None else {}
+        data.update(other_tables)
         return Settings(home=tmp_path, data=data, clock=FrozenClock(START), environ=env or {})
 
     return factory

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from careline.business_hours import DEFAULT_SLA
 from careline.clock import FrozenClock
 from careline.types import ConversationStatus, EscalationRequest, Priority, SlaState
 
@@ -122,7 +121,7 @@ def test_a_breach_raises_the_priority_one_step(
     expected: Priority | None,
 ) -> None:
     settings = make_settings({"sla": {"breach": {"raise_priority": raise_setting}}})
-    due = START + timedelta(hours=1)
+    due = START + DEFAULT_SLA[priority][0]  # the core's first-response target of the priority
     result = tick(
         escalation_pm, settings, views.conversation(priority=priority), first_response_sla(due, due)
     )
@@ -211,24 +210,34 @@ def test_a_reopened_cycle_gets_new_ids_when_the_core_passes_the_cycle_start(
     assert set(result) == {f"sla:first_response:breach@{reopened.isoformat()}"}
 
 
-def test_without_a_cycle_start_the_creation_time_names_the_cycle(
+def test_a_reopened_cycle_is_recognised_from_its_due_time(
     escalation_pm: Any, make_settings: Any, views: Any
 ) -> None:
-    due = START + timedelta(days=2, hours=1)
+    """Today's core passes no cycle start; the due time of a reopened cycle (start + the
+    priority's target) gives it away, so the new cycle's steps get new ids."""
+    reopened = START + timedelta(days=2, minutes=13)
+    due = reopened + timedelta(hours=1)
     result = tick(
         escalation_pm, make_settings({}), views.conversation(), first_response_sla(due, due)
     )
-    assert set(result) == {f"sla:first_response:breach{CYCLE}"}
+    assert set(result) == {f"sla:first_response:breach@{reopened.isoformat()}"}
+    warned = tick(
+        escalation_pm,
+        make_settings({}),
+        views.conversation(),
+        first_response_sla(reopened + timedelta(minutes=50), due),
+    )
+    assert set(warned) == {f"sla:first_response:warn@{reopened.isoformat()}"}
 
 
-def test_next_response_is_keyed_by_its_due_time_and_warns_from_the_last_message(
+def test_next_response_is_keyed_by_its_due_time_and_warns_at_80_percent_of_the_wait(
     escalation_pm: Any, make_settings: Any, views: Any
 ) -> None:
     asked = START + timedelta(hours=5)
-    due = asked + timedelta(hours=2)
-    conversation = views.conversation(last_inbound_at=asked)
+    due = asked + timedelta(hours=1)
+    conversation = views.conversation(last_inbound_at=asked + timedelta(minutes=30))
     sla = SlaState(
-        now=asked + timedelta(minutes=95),
+        now=asked + timedelta(minutes=47),
         first_response_due=START + timedelta(hours=1),
         first_response_at=START + timedelta(minutes=20),
         resolution_due=None,
@@ -237,13 +246,13 @@ def test_next_response_is_keyed_by_its_due_time_and_warns_from_the_last_message(
     )
     assert tick(escalation_pm, make_settings({}), conversation, sla) == {}
     warned = tick(
-        escalation_pm, make_settings({}), conversation, _at(sla, asked + timedelta(minutes=96))
+        escalation_pm, make_settings({}), conversation, _at(sla, asked + timedelta(minutes=48))
     )
     assert set(warned) == {f"sla:next_response:warn@{due.isoformat()}"}
 
 
 def test_resolution_stops_when_resolved(escalation_pm: Any, make_settings: Any, views: Any) -> None:
-    due = START + timedelta(hours=8)
+    due = START + timedelta(hours=24)
     sla = SlaState(
         now=due + timedelta(hours=1),
         first_response_due=START + timedelta(hours=1),
@@ -258,39 +267,70 @@ def test_resolution_stops_when_resolved(escalation_pm: Any, make_settings: Any, 
     assert tick(escalation_pm, make_settings({}), views.conversation(), _resolved(sla, due)) == {}
 
 
-def test_breach_plus_is_counted_in_business_hours_when_the_core_has_them(
-    escalation_pm: Any, make_settings: Any, views: Any, monkeypatch: pytest.MonkeyPatch
+WEEKDAYS_9_TO_5 = {
+    "enabled": True,
+    "timezone": "Europe/London",
+    **{day: ["09:00-17:00"] for day in ("monday", "tuesday", "wednesday", "thursday", "friday")},
+}
+
+
+def test_with_business_hours_every_step_counts_open_time_only(
+    escalation_pm: Any, make_settings: Any, views: Any, careline_clock: FrozenClock
 ) -> None:
-    """``careline.business_hours`` is written concurrently; this stands in for its ``add``."""
-
-    class NineToFive:
-        @classmethod
-        def from_settings(cls, settings: Any) -> NineToFive:
-            return cls()
-
-        def add(self, start: datetime, delta: timedelta) -> datetime:
-            end_of_day = start.replace(hour=17, minute=0)
-            if start + delta <= end_of_day:
-                return start + delta
-            return (start + timedelta(days=1)).replace(hour=9, minute=0) + (
-                start + delta - end_of_day
-            )
-
-    module = types.ModuleType("careline.business_hours")
-    module.BusinessHours = NineToFive  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "careline.business_hours", module)
-    due = START.replace(hour=16, minute=45)
-    evening = tick(
+    """A message at 16:30 on Monday, 1h first-response target in business hours: due Tuesday
+    09:30; 80 % (48 min) is used at 09:18, the reassign step comes at 10:00."""
+    settings = make_settings({}, business_hours=WEEKDAYS_9_TO_5)
+    created = START.replace(hour=16, minute=30)
+    due = START + timedelta(days=1, minutes=30)
+    careline_clock.set(created)
+    seen = run_ticks(
         escalation_pm,
-        make_settings({}),
-        views.conversation(),
-        first_response_sla(due + timedelta(hours=3), due),
+        settings,
+        views.conversation(created_at=created, assignee_id=3),
+        careline_clock,
+        until=due + timedelta(hours=1),
+        every=timedelta(minutes=3),
+        sla_at=lambda now: first_response_sla(now, due),
     )
-    assert f"sla:first_response:breach+30m{CYCLE}" not in evening
+    cycle = f"@{created.isoformat()}"
+    assert seen == {
+        f"sla:first_response:warn{cycle}": due - timedelta(minutes=12),
+        f"sla:first_response:breach{cycle}": due,
+        f"sla:first_response:breach+30m{cycle}": due + timedelta(minutes=30),
+    }
+
+
+def test_breach_plus_waits_for_the_next_opening(
+    escalation_pm: Any, make_settings: Any, views: Any
+) -> None:
+    settings = make_settings({}, business_hours=WEEKDAYS_9_TO_5)
+    created = START.replace(hour=15, minute=45)
+    due = START.replace(hour=16, minute=45)
+    conversation = views.conversation(created_at=created)
+    evening = tick(
+        escalation_pm, settings, conversation, first_response_sla(due + timedelta(hours=3), due)
+    )
+    cycle = f"@{created.isoformat()}"
+    assert set(evening) == {f"sla:first_response:breach{cycle}"}
     morning = first_response_sla(START + timedelta(days=1, minutes=15), due)
-    assert f"sla:first_response:breach+30m{CYCLE}" in tick(
-        escalation_pm, make_settings({}), views.conversation(), morning
+    assert f"sla:first_response:breach+30m{cycle}" in tick(
+        escalation_pm, settings, conversation, morning
     )
+
+
+def test_a_conversation_opened_at_the_weekend_is_still_its_first_cycle(
+    escalation_pm: Any, make_settings: Any, views: Any
+) -> None:
+    settings = make_settings({}, business_hours=WEEKDAYS_9_TO_5)
+    saturday = START - timedelta(days=2)
+    due = START + timedelta(hours=1)  # Monday 09:00 opening + 1h
+    result = tick(
+        escalation_pm,
+        settings,
+        views.conversation(created_at=saturday),
+        first_response_sla(due, due),
+    )
+    assert set(result) == {f"sla:first_response:breach@{saturday.isoformat()}"}
 
 
 def _at(sla: SlaState, now: datetime) -> SlaState:
