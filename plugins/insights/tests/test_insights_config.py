@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from careline.config import ConfigError, Settings
 from careline_insights.config import InsightsConfig, load_config, parse_config
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
@@ -77,6 +77,7 @@ def test_secrets_style_references_are_resolved(tmp_path: Path) -> None:
     assert load_config(settings).phone_region == "FR"
 
 
+@settings(deadline=None)
 @given(st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=5), max_size=4))
 def test_arbitrary_tables_either_validate_or_raise_config_error(table: dict) -> None:
     try:

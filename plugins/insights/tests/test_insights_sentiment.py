@@ -6,7 +6,7 @@ import pytest
 from careline_insights.config import InsightsConfig
 from careline_insights.enrich import Enricher
 from careline_insights.sentiment import score_sentiment, sentiment_label
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
@@ -89,6 +89,7 @@ def test_labels_follow_the_thresholds(score: float, a: float, b: float) -> None:
         assert label == "neutral"
 
 
+@settings(deadline=None)
 @given(st.text(max_size=300))
 def test_scores_stay_within_minus_one_and_one(text: str) -> None:
     assert -1 <= score_sentiment(text).score <= 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from careline.config import ConfigError
 from careline_insights.config import InsightsConfig, parse_config
@@ -30,6 +32,11 @@ EXPECTED_DEFAULTS = {
     "hr",
     "spam",
 }
+
+
+@functools.cache
+def default_classifier() -> TopicClassifier:
+    return build_topic_classifier(InsightsConfig())
 
 
 def topics_of(text: str, language: str | None = "en", **config: object) -> list[str]:
@@ -166,9 +173,9 @@ def test_bad_topic_regular_expressions_name_the_key() -> None:
 
 # --- properties -------------------------------------------------------------------------------
 @given(st.text(max_size=300), st.sampled_from([None, "en", "de", "fr", "es", "nl", "ja"]))
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 def test_classification_never_raises_and_is_well_formed(text: str, language: str | None) -> None:
-    classifier = build_topic_classifier(InsightsConfig())
+    classifier = default_classifier()
     result = classifier.classify(text, language)
     assert len(result) <= 5
     assert len({name for name, _ in result}) == len(result)
@@ -185,7 +192,7 @@ keyword_words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzäéß", min_size=2,
     st.lists(keyword_words, max_size=10),
     st.booleans(),
 )
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 def test_a_planted_keyword_is_always_found(phrase, before, after, shout) -> None:
     keyword = " ".join(phrase)
     classifier = TopicClassifier([TopicRule(name="planted", keywords=(keyword,))])
@@ -194,6 +201,7 @@ def test_a_planted_keyword_is_always_found(phrase, before, after, shout) -> None
     assert [name for name, _ in classifier.classify(text)] == ["planted"]
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=1, max_value=6), st.floats(min_value=0.1, max_value=3))
 def test_scores_grow_with_hits_and_weight(hits: int, weight: float) -> None:
     keywords = tuple(f"word{chr(97 + i)}" for i in range(hits + 1))
