@@ -11,8 +11,10 @@ import copy
 import functools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 # The labels of py3langid 0.4's model, listed here so that validating the configuration does
 # not load the model (which takes most of a second); a test keeps the two in step.
@@ -66,6 +68,9 @@ def text_for_detection(text: str) -> str:
 
 @functools.cache
 def _full_identifier() -> LanguageIdentifier:
+    # Imported here: py3langid brings numpy, which commands that never detect need not pay for.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
