@@ -144,11 +144,17 @@ def choose_agent(
     candidates: Sequence[AgentView],
     queue: QueuePolicy,
     rotation: Rotation,
+    avoid: int | None = None,
 ) -> int | None:
-    """The id of the agent to take ``conversation``, or ``None`` to leave it waiting."""
+    """The id of the agent to take ``conversation``, or ``None`` to leave it waiting.
+
+    ``avoid`` is an agent it was just taken from: chosen again only when nobody else can take it.
+    """
     if queue.strategy == "manual":
         return None
     eligible = eligible_agents(conversation, candidates, queue)
+    if avoid is not None and len(eligible) > 1:
+        eligible = [agent for agent in eligible if agent.id != avoid] or eligible
     if not eligible:
         return None
     if queue.strategy == "round_robin":

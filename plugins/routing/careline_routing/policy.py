@@ -74,7 +74,13 @@ class RoutingPolicy:
 
     def assign(self, conversation: ConversationView, candidates: Sequence[AgentView]) -> int | None:
         """The agent to take the conversation, by its queue's strategy, or ``None``."""
-        return choose_agent(conversation, candidates, self.queue(conversation.queue), self.rotation)
+        return choose_agent(
+            conversation,
+            candidates,
+            self.queue(conversation.queue),
+            self.rotation,
+            avoid=self.take_backs.previous_assignee(conversation.id),
+        )
 
     def reassign(self, conversation: ConversationView, now: datetime) -> bool:
         """True when the conversation should be taken from its assignee."""

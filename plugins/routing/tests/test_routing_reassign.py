@@ -79,3 +79,23 @@ def test_take_backs_are_at_least_a_period_apart(
         if minute - (expected[-1] if expected else 0) >= period:
             expected.append(minute)
     assert taken == expected
+
+
+def test_after_a_take_back_someone_else_gets_it_if_anyone_can(
+    routing_pm, routing_settings, make_view, make_agent
+):
+    settings = routing_settings(queues={"senior": {"reassign_after": "30m"}})
+    team = [make_agent(1), make_agent(2)]
+    waiting = make_view(id=5, queue="senior", assignee_id=1, last_inbound_at=WROTE)
+    assert routing_pm.hook.careline_reassign(
+        conversation=waiting, now=WROTE + timedelta(minutes=45), settings=settings
+    )
+    unassigned = make_view(id=5, queue="senior", last_inbound_at=WROTE)
+    assign = routing_pm.hook.careline_assign
+    assert assign(conversation=unassigned, candidates=team, settings=settings) == 2
+    # agent 2 is full: agent 1 gets it back rather than nobody
+    full = [make_agent(1), make_agent(2, open_conversations=10)]
+    assert assign(conversation=unassigned, candidates=full, settings=settings) == 1
+    # other conversations are not affected
+    other = make_view(id=6, queue="senior")
+    assert assign(conversation=other, candidates=team, settings=settings) == 1
