@@ -12,6 +12,8 @@ from careline.testing.channel import delivery
 from careline.testing.channel import message as message_item
 from careline.testing.flow import deliver_and_process
 from careline.types import Author, Direction, Enrichment, InboundMessage, MessageKind, Visibility
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 PLUGIN = "careline-insights"
@@ -151,3 +153,22 @@ def test_the_pipeline_stores_what_insights_learned(careline_runtime) -> None:
     assert "4111" not in repr(stored.personal_data)
     assert conversation.topic == "billing"
     assert conversation.language == "en"
+
+
+@given(
+    text=st.text(max_size=300),
+    tag=st.one_of(
+        st.none(), st.sampled_from(["en", "de-DE", "und", "pt_BR", "qme"]), st.text(max_size=8)
+    ),
+)
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_the_hook_never_raises_on_arbitrary_text_and_tags(
+    pm, tmp_path_factory, text: str, tag: str | None
+) -> None:
+    settings_ = Settings(home=tmp_path_factory.getbasetemp())
+    (answer,) = enrich(pm, inbound(text, language=tag), settings_)
+    assert answer.sentiment is None or -1 <= answer.sentiment <= 1
+    assert all(0 <= m.start < m.end <= len(text) for m in answer.personal_data)
+    assert list(answer.topic_scores) == list(answer.topics)
