@@ -8,7 +8,8 @@ on ``(conversation, trigger)`` opens each step exactly once:
   time): notify the assignee;
 - ``sla:<target>:breach@<cycle>`` at the due time: notify the supervisor, raise the priority
   one step;
-- ``sla:<target>:breach+<after>@<cycle>`` ``reassign.after`` past the due time: move it to
+- ``sla:<target>:breach+<after>@<cycle>`` ``reassign.after`` past the breached due time (the
+  one before the breach step's priority raise, see :func:`breached_due`): move it to
   ``reassign.queue``.
 
 Time is counted like the core counts the priority's targets (business or calendar time, see
@@ -35,7 +36,7 @@ from careline.types import (
 
 from careline_escalation.config import EscalationConfig
 from careline_escalation.sla_clock import SlaClock, policy_target
-from careline_escalation.targets import build_request, one_step_up
+from careline_escalation.targets import build_request, one_step_down, one_step_up
 
 FINISHED = (ConversationStatus.RESOLVED, ConversationStatus.CLOSED, ConversationStatus.IGNORED)
 TARGET_WORDS = {
@@ -132,6 +133,29 @@ def waiting_since(
     return conversation.last_inbound_at
 
 
+def breached_due(
+    settings: Settings,
+    conversation: ConversationView,
+    sla: SlaState,
+    running: RunningTarget,
+    raises: bool,
+) -> datetime:
+    """The due time the breach was measured against, for the "breach + after" step.
+
+    When the breach step raised the priority one step, the core recomputed the first-response
+    and resolution due times for the higher priority — earlier ones. The due of the priority
+    one step lower, once passed, is the one that was breached.
+    """
+    lower = one_step_down(Priority(conversation.priority))
+    if not raises or running.name == "next_response" or lower is None:
+        return running.due
+    duration = policy_target(settings, lower, running.name)
+    if duration is None:
+        return running.due
+    before_raise = SlaClock.for_priority(settings, lower).add(running.cycle, duration)
+    return max(running.due, before_raise) if before_raise <= sla.now else running.due
+
+
 def trigger_id(target: str, step: str, cycle: datetime) -> str:
     """``sla:<target>:<step>@<cycle ISO time>``, e.g. ``sla:first_response:warn@2026-…``."""
     return f"sla:{target}:{step}@{cycle.isoformat()}"
@@ -185,7 +209,9 @@ def evaluate(
                 )
             )
         after = ladder.reassign.after
-        if ladder.reassign.enabled and breached and sla.now >= clock.add(running.due, after):
+        raises = ladder.breach.enabled and ladder.breach.raise_priority
+        reference = breached_due(settings, conversation, sla, running, raises)
+        if ladder.reassign.enabled and breached and sla.now >= clock.add(reference, after):
             step = f"breach+{format_duration(after)}"
             requests.append(
                 build_request(
@@ -194,7 +220,8 @@ def evaluate(
                     target=ladder.reassign.target,
                     reason=(
                         f"{words} still missing {format_duration(after)} after the target "
-                        f"(due {due_text}): moved to {ladder.reassign.queue}"
+                        f"(due {reference.astimezone(zone):%Y-%m-%d %H:%M %Z}): moved to "
+                        f"{ladder.reassign.queue}"
                     ),
                     trigger=trigger_id(running.name, step, running.cycle),
                     reassign_queue=ladder.reassign.queue,

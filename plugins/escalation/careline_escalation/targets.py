@@ -26,6 +26,11 @@ def one_step_up(priority: Priority) -> Priority | None:
     return order[priority.rank + 1] if priority.rank + 1 < len(order) else None
 
 
+def one_step_down(priority: Priority) -> Priority | None:
+    """The next priority below ``priority`` (``None`` for low)."""
+    return list(Priority)[priority.rank - 1] if priority.rank > 0 else None
+
+
 def expand_recipients(recipients: Iterable[str], conversation: ConversationView) -> list[str]:
     """Replace ``assignee`` by ``agent:<id>``, or by ``queue:<queue>`` / ``role:supervisor``
     when nobody is assigned, so that a warning always reaches someone."""

@@ -352,3 +352,29 @@ def _resolved(sla: SlaState, at: datetime) -> SlaState:
         resolution_due=sla.resolution_due,
         resolved_at=at,
     )
+
+
+def test_reassign_counts_from_the_due_time_missed_before_the_breach_raised_the_priority(
+    escalation_pm: Any, make_settings: Any, views: Any
+) -> None:
+    """Normal (1h) breached at 10:00 and raised to high; the core now says due 09:30 (high's
+    30m). The reassign step still comes 30m after 10:00, not right after the raise."""
+    settings = make_settings({})
+    raised = views.conversation(priority=Priority.HIGH)
+    due_after_raise = START + timedelta(minutes=30)
+    step = f"sla:first_response:breach+30m{CYCLE}"
+    just_after = tick(
+        escalation_pm,
+        settings,
+        raised,
+        first_response_sla(START + timedelta(minutes=62), due_after_raise),
+    )
+    assert step not in just_after
+    on_time = tick(
+        escalation_pm,
+        settings,
+        raised,
+        first_response_sla(START + timedelta(minutes=90), due_after_raise),
+    )
+    assert step in on_time
+    assert "(due 2026-01-05 10:00 UTC)" in on_time[step].reason

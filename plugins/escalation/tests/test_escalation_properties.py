@@ -118,17 +118,27 @@ def expected_on_message(event: Message) -> set[str]:
 
 
 def expected_on_tick(cycle_start: datetime, priority: Priority, now: datetime) -> set[str]:
-    """The oracle for the ladder on an unanswered conversation whose cycle started then."""
+    """The oracle for the ladder on an unanswered conversation whose cycle started then.
+
+    The breach step raises the priority one step and the core then moves the due time to the
+    higher priority's; so once the lower priority's due time has passed, it is the one the
+    reassign step counts from.
+    """
     cycle = f"@{cycle_start.isoformat()}"
-    first_response, resolution = DEFAULT_SLA[priority]
+    order = list(Priority)
+    lower = order[order.index(priority) - 1] if priority is not Priority.LOW else None
     expected = set()
-    for target, length in (("first_response", first_response), ("resolution", resolution)):
+    for index, target in enumerate(("first_response", "resolution")):
+        length = DEFAULT_SLA[priority][index]
         due = cycle_start + length
+        missed = due
+        if lower is not None and cycle_start + DEFAULT_SLA[lower][index] <= now:
+            missed = max(due, cycle_start + DEFAULT_SLA[lower][index])
         if cycle_start + length * 0.8 <= now < due:
             expected.add(f"sla:{target}:warn{cycle}")
         if now >= due:
             expected.add(f"sla:{target}:breach{cycle}")
-        if now >= due + timedelta(minutes=30):
+        if now >= missed + timedelta(minutes=30):
             expected.add(f"sla:{target}:breach+30m{cycle}")
     return expected
 
