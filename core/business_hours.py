@@ -45,8 +45,8 @@ _MAX_OFFSET = timedelta(hours=24)
 # twice within twelve hours, so no transition hides between two samples.
 _OFFSET_SAMPLE = timedelta(hours=12)
 _WINDOW = timedelta(days=7)
-# With at least one open interval per week, a stretch this long without open time can only come
-# from holidays; past the last holiday it means the schedule cannot be satisfied.
+# With at least one open interval a week, only holidays can keep a schedule closed for long; this
+# long without open time, and this long after the last holiday, the search gives up.
 _GIVE_UP_AFTER = timedelta(days=800)
 _CACHE_LIMIT = 4096
 
@@ -317,7 +317,7 @@ class BusinessHours:
         """The open spans after ``start``, in order, clipped to it; raises if never open."""
         if not self._has_open_time:
             raise ValueError("the business hours are never open: no weekday has open hours")
-        last_holiday = max(self._holidays, default=date.min)
+        last_holiday = max(self._holidays, default=date.min + _GIVE_UP_AFTER)
         cursor = last_open = start
         while True:
             window_end = cursor + _WINDOW
@@ -327,7 +327,7 @@ class BusinessHours:
             cursor = window_end
             if (
                 cursor - last_open > _GIVE_UP_AFTER
-                and cursor.astimezone(self._zone).date() > last_holiday
+                and cursor.astimezone(self._zone).date() - last_holiday > _GIVE_UP_AFTER
             ):
                 raise ValueError("the business hours are never open in practice")
 

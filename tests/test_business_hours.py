@@ -76,7 +76,7 @@ instants = st.datetimes(
 )
 durations = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20))
 positive_durations = st.timedeltas(min_value=MICROSECOND, max_value=timedelta(days=20))
-PROPERTIES = settings(max_examples=1500, deadline=None)
+PROPERTIES = settings(max_examples=60, deadline=None)
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -314,6 +314,21 @@ def test_new_york_fall_back() -> None:
     assert working.elapsed(utc(2026, 10, 26), utc(2026, 11, 7)) == timedelta(hours=80)
 
 
+def test_a_repeated_hour_across_midnight_interleaves_two_dates() -> None:
+    # Goose Bay, 29 October 2006: at 00:01 ADT (03:01 UTC) the clock went back to 23:01 AST
+    # on Saturday, so Sunday's first minute came before Saturday's last 59 minutes, twice.
+    saturday = BusinessHours({"saturday": ["00:00-24:00"]}, timezone="America/Goose_Bay")
+    assert saturday.elapsed(utc(2006, 10, 27), utc(2006, 10, 30)) == timedelta(hours=24, minutes=59)
+    assert not saturday.is_open(utc(2006, 10, 29, 3, 0, 30))
+    assert saturday.elapsed(utc(2006, 10, 29, 3, 0, 30), utc(2006, 10, 29, 3, 30)) == timedelta(
+        minutes=29
+    )
+    sunday = BusinessHours({"sunday": ["00:00-00:30"]}, timezone="America/Goose_Bay")
+    # 00:00–00:01 ADT = 03:00–03:01 UTC, then 00:00–00:30 AST = 04:00–04:30 UTC.
+    assert sunday.elapsed(utc(2006, 10, 27), utc(2006, 10, 30)) == timedelta(minutes=31)
+    assert sunday.add(utc(2006, 10, 28), timedelta(minutes=2)) == utc(2006, 10, 29, 4, 1)
+
+
 def test_aware_inputs_in_any_zone_and_utc_outputs() -> None:
     hours = BusinessHours(WORKING_WEEK, timezone="Europe/Amsterdam")
     tokyo = datetime(2026, 6, 1, 17, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # 10:00 in Amsterdam
@@ -322,6 +337,16 @@ def test_aware_inputs_in_any_zone_and_utc_outputs() -> None:
     assert due.tzinfo is UTC
     with pytest.raises(ValueError, match="naive"):
         hours.is_open(datetime(2026, 6, 1, 10))
+
+
+def test_years_of_holidays_are_skipped_not_mistaken_for_never_open() -> None:
+    first_monday = date(2026, 1, 5)
+    mondays = [first_monday + timedelta(weeks=k) for k in range(160)]
+    hours = BusinessHours({"monday": ["09:00-17:00"]}, holidays=mondays, timezone="UTC")
+    reopening = first_monday + timedelta(weeks=160)
+    assert hours.add(utc(2026, 1, 1), timedelta(hours=1)) == utc(
+        reopening.year, reopening.month, reopening.day, 10
+    )
 
 
 def test_never_open_schedule_refuses_a_due_time() -> None:
