@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from careline.config import Settings
 from careline.types import Direction, MessageView, Priority, Source, Visibility
 from careline_routing import business_hours
 from hypothesis import given, settings
@@ -374,3 +376,32 @@ def test_keywords_match_only_whole_words_in_any_case(route, keyword, before, aft
     # documented: a keyword matches unless a letter, digit or _ is glued to either side
     expected = not (before and wordish(before[-1])) and not (after and wordish(after[0]))
     assert (queue_for(route, {"keywords": [keyword]}, text) == "hit") is expected
+
+
+def test_business_hours_with_the_real_core_calendar(routing_pm, make_view, make_message):
+    settings = Settings(
+        home=Path("/nonexistent"),
+        data={
+            "business_hours": {
+                "enabled": True,
+                "timezone": "Europe/Berlin",
+                "monday": ["09:00-17:00"],
+            },
+            "routing": {
+                "rules": [{"business_hours": False, "queue": "after-hours", "priority": "low"}]
+            },
+        },
+    )
+    # 07:30 UTC is 08:30 in Berlin: closed; 09:30 UTC is 10:30: open
+    early = datetime(2026, 1, 5, 7, 30, tzinfo=UTC)
+    later = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    route = routing_pm.hook.careline_route
+    closed = route(
+        conversation=make_view(), message=make_message(created_at=early), settings=settings
+    )
+    opened = route(
+        conversation=make_view(), message=make_message(created_at=later), settings=settings
+    )
+    assert (closed.queue, closed.priority) == ("after-hours", Priority.LOW)
+    assert "business hours closed at Mon 07:30 UTC (wanted closed)" in closed.explanation
+    assert opened.queue == "general"
