@@ -102,6 +102,7 @@ class InsightsConfig(BaseModel):
     detect_language: bool = True
     languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))
     min_language_confidence: float = Field(default=0.5, ge=0, le=1)
+    unlisted_language_confidence: float = Field(default=0.7, gt=0, le=1)
     default_topics: bool = True
     topics: dict[str, TopicConfig] = Field(default_factory=dict)
     max_topics: int = Field(default=5, ge=1, le=50)

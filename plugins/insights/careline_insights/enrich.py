@@ -22,7 +22,11 @@ class Enricher:
         self.topics: TopicClassifier = build_topic_classifier(config, config_path)
         self.personal_data = PersonalDataDetector.from_config(config)
         self.language_detector = (
-            LanguageDetector(config.languages, config.min_language_confidence)
+            LanguageDetector(
+                config.languages,
+                config.min_language_confidence,
+                config.unlisted_language_confidence,
+            )
             if config.detect_language
             else None
         )

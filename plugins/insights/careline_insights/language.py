@@ -83,9 +83,21 @@ def _identifier_for(languages: frozenset[str]) -> LanguageIdentifier:
 
 
 class LanguageDetector:
-    """py3langid restricted to ``languages``; answers ``None`` when unsure."""
+    """py3langid restricted to ``languages``; answers ``None`` when unsure.
 
-    def __init__(self, languages: tuple[str, ...] | list[str], min_confidence: float = 0.5):
+    The text is first classified among every language the model knows: when that says, with at
+    least ``unlisted_confidence``, that it is in a language *not* listed, the answer is
+    ``None`` instead of the nearest listed language (a Swedish post is not German). Otherwise
+    the best listed language wins if its probability among the listed ones reaches
+    ``min_confidence``.
+    """
+
+    def __init__(
+        self,
+        languages: tuple[str, ...] | list[str],
+        min_confidence: float = 0.5,
+        unlisted_confidence: float = 0.7,
+    ):
         unknown = sorted(set(languages) - SUPPORTED_LANGUAGES)
         if unknown:
             raise ValueError(f"py3langid does not know {', '.join(unknown)}")
@@ -93,12 +105,21 @@ class LanguageDetector:
             raise ValueError("at least one language is needed")
         self.languages = frozenset(languages)
         self.min_confidence = min_confidence
+        self.unlisted_confidence = unlisted_confidence
 
     def detect(self, text: str) -> DetectedLanguage | None:
-        """The most probable allowed language of ``text``, or ``None`` when the text has too
-        few letters or the best guess is below ``min_confidence``."""
+        """The most probable listed language of ``text``, or ``None`` when the text has too
+        few letters, is clearly in an unlisted language, or no listed language is likely
+        enough."""
         cleaned = text_for_detection(text)
         if not _ENOUGH_LETTERS.search(cleaned):
+            return None
+        best, probability = _full_identifier().classify(cleaned)
+        if best in self.languages:
+            if probability >= self.min_confidence:
+                # Among fewer languages the same one is best, and at least as probable.
+                return DetectedLanguage(str(best), round(float(probability), 4))
+        elif probability >= self.unlisted_confidence:
             return None
         if len(self.languages) == 1:
             (only,) = self.languages

@@ -16,12 +16,16 @@ from careline_insights.language import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-SAMPLES = json.loads((Path(__file__).parent / "language_samples.json").read_text("utf-8"))
+ALL_SAMPLES = json.loads((Path(__file__).parent / "language_samples.json").read_text("utf-8"))
+# Short care texts in the eight default languages, and a few in languages not listed.
+SAMPLES = [sample for sample in ALL_SAMPLES if sample["language"] in DEFAULT_LANGUAGES]
+UNLISTED = [sample for sample in ALL_SAMPLES if sample["language"] not in DEFAULT_LANGUAGES]
 
 
 def test_the_labelled_set_covers_the_default_languages() -> None:
     assert {sample["language"] for sample in SAMPLES} == set(DEFAULT_LANGUAGES)
     assert len(SAMPLES) >= 100
+    assert len({sample["language"] for sample in UNLISTED}) >= 8
 
 
 def test_short_care_texts_are_recognised_in_eight_languages() -> None:
@@ -56,9 +60,25 @@ def test_handles_links_and_digits_do_not_sway_detection() -> None:
     assert "@" not in text_for_detection(text)
 
 
-def test_a_single_allowed_language_is_always_the_answer() -> None:
-    answer = LanguageDetector(["nl"]).detect("this is English really")
+def test_messages_in_unlisted_languages_mostly_stay_unknown() -> None:
+    detector = LanguageDetector(DEFAULT_LANGUAGES)
+    attributed = [s["text"] for s in UNLISTED if detector.detect(s["text"]) is not None]
+    assert len(attributed) <= 2, attributed
+
+
+def test_without_the_unlisted_check_the_nearest_listed_language_is_forced() -> None:
+    text = "min beställning har fortfarande inte kommit"
+    assert LanguageDetector(["en", "de"]).detect(text) is None
+    forced = LanguageDetector(["en", "de"], min_confidence=0.0, unlisted_confidence=1.0)
+    answer = forced.detect(text)
+    assert answer is not None and answer.language in {"en", "de"}
+
+
+def test_a_single_listed_language_answers_unless_clearly_another() -> None:
+    dutch = LanguageDetector(["nl"])
+    answer = dutch.detect("mijn pakket is nog steeds niet bezorgd")
     assert answer is not None and answer.language == "nl"
+    assert dutch.detect("my parcel has still not been delivered, where is it?") is None
 
 
 def test_unknown_languages_are_refused() -> None:
