@@ -88,3 +88,23 @@ def test_arbitrary_tables_either_validate_or_raise_config_error(table: dict) -> 
         key = "insights"
     assert key is not None
     assert key.startswith("insights")
+
+
+def test_the_documented_example_is_valid_and_does_what_it_says(tmp_path: Path) -> None:
+    import re
+    import tomllib
+
+    from careline_insights.enrich import Enricher
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "plugins" / "insights.md"
+    example = re.search(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert example is not None
+    table = tomllib.loads(example.group(1))["insights"]
+    enricher = Enricher(parse_config(table))
+    answer = enricher.enrich_text("Is this kettle part of the product recall? ORD-123456", "en")
+    assert answer.topics[0] == "recall"
+    assert [m.kind for m in answer.personal_data] == ["order_number"]
+    assert "billing" in enricher.enrich_text("Warum noch eine Lastschrift?", "de").topics
+    assert "spam" not in enricher.enrich_text("click here to make money with crypto", "en").topics
+    national = enricher.enrich_text("ring me on 020 7946 0958", "en").personal_data
+    assert [m.kind for m in national] == ["phone"]
