@@ -3,8 +3,13 @@
 Each poll returns raw deliveries in careline's own backfill envelope, which
 :func:`parse_backfill` reads back::
 
-    {"backfill": "feed" | "conversations", "account": "<page or IG id>", "since": 1701410000,
-     "data": [<Graph API objects, filtered to what is new since "since">]}
+    {"backfill": "feed", "account": "<page id>",
+     "posts": [<new posts>], "comments": [<new comments, each with its "post_id">]}
+    {"backfill": "conversations", "account": "<page or IG id>", "messages": [<new messages>]}
+
+The items are Graph API objects as the API returned them, already filtered to what is new,
+and the envelope carries nothing else (no poll time): polls that find the same items produce
+the same bytes, so the core stores them once.
 
 The items carry the *same* platform ids as webhook deliveries (``{post}_{comment}`` comment
 ids, ``m_…`` message ids), so the core's dedupe by ``(channel, external_id)`` makes a poll
@@ -85,11 +90,9 @@ def start_cursor(cursor: str | None, config: GraphChannelConfig, now: datetime) 
     return PollCursor.decode(cursor, default_since=default)
 
 
-def backfill_document(kind: str, account: str, since: int, data: list[Any]) -> bytes:
+def backfill_document(kind: str, account: str, **items: list[Any]) -> bytes:
     """One backfill delivery, as canonical bytes (same content → same delivery key)."""
-    return payload.canonical_json(
-        {"backfill": kind, "account": account, "since": since, "data": data}
-    )
+    return payload.canonical_json({"backfill": kind, "account": account, **items})
 
 
 def _next_after(page: Mapping[str, Any]) -> str | None:
@@ -157,13 +160,14 @@ def poll_feed(
             "limit": config.backfill_posts,
         },
     )
-    posts = []
+    posts: list[JsonObject] = []
+    comments: list[JsonObject] = []
     for post in payload.objects(answer.get("data"), "feed.data"):
         post_id = str(post.get("id", ""))
-        comments_page = post.get("comments") if isinstance(post.get("comments"), Mapping) else {}
-        comments = collect_edge(
+        edge = post.get("comments")
+        new_comments = collect_edge(
             client,
-            comments_page or {},
+            edge if isinstance(edge, Mapping) else {},
             f"{post_id}/comments",
             {
                 "filter": "stream",
@@ -175,21 +179,18 @@ def poll_feed(
             since=since,
             max_pages=config.backfill_max_pages,
         )
+        comments += [{**comment, "post_id": post_id} for comment in new_comments]
         created = _created(post)
-        new_post = created is not None and created.timestamp() >= since
-        moments = [moment for moment in map(_created, comments) if moment is not None]
-        if new_post and created is not None:
-            moments.append(created)
-        for moment in moments:
+        if created is not None and created.timestamp() >= since:
+            posts.append({key: value for key, value in post.items() if key != "comments"})
+    for item in posts + comments:
+        if moment := _created(item):
             position = position.seen(moment)
-        if comments or new_post:
-            posts.append(
-                {
-                    **{k: v for k, v in post.items() if k != "comments"},
-                    "comments": {"data": comments},
-                }
-            )
-    deliveries = [backfill_document("feed", page_id, since, posts)] if posts else []
+    deliveries = (
+        [backfill_document("feed", page_id, posts=posts, comments=comments)]
+        if posts or comments
+        else []
+    )
     return PollPage(deliveries=deliveries, cursor=position.finished().encode())
 
 
@@ -217,14 +218,15 @@ def poll_conversations(
         answer = client.get(
             f"{account}/conversations", {**params, **({"after": after} if after else {})}
         )
-        conversations, reached_older = [], False
+        messages: list[JsonObject] = []
+        reached_older = False
         for conversation in payload.objects(answer.get("data"), "conversations.data"):
             updated = _created(conversation, "updated_time")
             if updated is not None and updated.timestamp() < since:
                 reached_older = True
                 break
             messages_page = conversation.get("messages")
-            messages = collect_edge(
+            new_messages = collect_edge(
                 client,
                 messages_page if isinstance(messages_page, Mapping) else {},
                 f"{conversation.get('id')}/messages",
@@ -232,13 +234,12 @@ def poll_conversations(
                 since=since,
                 max_pages=config.backfill_max_pages,
             )
-            for message in messages:
+            for message in new_messages:
                 if moment := _created(message):
                     position = position.seen(moment)
-            if messages:
-                conversations.append({"id": conversation.get("id"), "messages": {"data": messages}})
-        if conversations:
-            deliveries.append(backfill_document("conversations", account, since, conversations))
+            messages += new_messages
+        if messages:
+            deliveries.append(backfill_document("conversations", account, messages=messages))
         after = None if reached_older else _next_after(answer)
         if after is None:
             return PollPage(deliveries=deliveries, cursor=position.finished().encode())
@@ -247,7 +248,7 @@ def poll_conversations(
 
 
 # --- parsing what the polls produced --------------------------------------------------------------
-BackfillParser = Callable[[Mapping[str, Any], str, str, int], list[InboundMessage]]
+BackfillParser = Callable[[Mapping[str, Any], str, str], list[InboundMessage]]
 
 
 def parse_backfill(
@@ -259,47 +260,38 @@ def parse_backfill(
     if parser is None:
         raise ParseError(f"unknown backfill kind {kind!r}")
     account = payload.identifier(document, "account", "backfill")
-    since = document.get("since")
-    if isinstance(since, bool) or not isinstance(since, int):
-        raise ParseError("backfill.since must be a Unix time")
-    return parser(document, channel, account, since)
+    return parser(document, channel, account)
 
 
 def parse_feed_backfill(
-    document: Mapping[str, Any], channel: str, account: str, since: int
+    document: Mapping[str, Any], channel: str, account: str
 ) -> list[InboundMessage]:
-    """Messages of a ``feed`` backfill: new visitor posts, then their comments and replies."""
+    """Messages of a ``feed`` backfill: new posts on the Page, then new comments and replies."""
     messages = []
-    for index, post in enumerate(payload.objects(document.get("data"), "backfill.data")):
-        where = f"backfill.data[{index}]"
+    for index, post in enumerate(payload.objects(document.get("posts"), "backfill.posts")):
+        where = f"backfill.posts[{index}]"
         post_id = payload.identifier(post, "id", where)
-        created = payload.from_graph_time(post.get("created_time"), f"{where}.created_time")
         author = payload.optional_mapping(post, "from", where)
-        if created.timestamp() >= since:
-            item = PublicItem(
-                external_id=post_id,
-                post_id=post_id,
-                top_comment_id=None,
-                in_reply_to=None,
-                author_id=payload.optional_identifier(author, "id", f"{where}.from"),
-                author_name=payload.text(author, "name", f"{where}.from") or None,
-                text=payload.text(post, "message", where),
-                created_at=created,
-            )
-            messages.append(public_message(item, channel=channel, account=account, raw=post))
-        comments = payload.optional_mapping(post, "comments", where)
-        for number, comment in enumerate(
-            payload.objects(comments.get("data"), f"{where}.comments")
-        ):
-            messages.append(
-                _feed_comment(comment, post_id, channel, account, f"{where}.comments[{number}]")
-            )
+        item = PublicItem(
+            external_id=post_id,
+            post_id=post_id,
+            top_comment_id=None,
+            in_reply_to=None,
+            author_id=payload.optional_identifier(author, "id", f"{where}.from"),
+            author_name=payload.text(author, "name", f"{where}.from") or None,
+            text=payload.text(post, "message", where),
+            created_at=payload.from_graph_time(post.get("created_time"), f"{where}.created_time"),
+        )
+        messages.append(public_message(item, channel=channel, account=account, raw=post))
+    for index, comment in enumerate(payload.objects(document.get("comments"), "backfill.comments")):
+        messages.append(_feed_comment(comment, channel, account, f"backfill.comments[{index}]"))
     return messages
 
 
 def _feed_comment(
-    comment: Mapping[str, Any], post_id: str, channel: str, account: str, where: str
+    comment: Mapping[str, Any], channel: str, account: str, where: str
 ) -> InboundMessage:
+    post_id = payload.identifier(comment, "post_id", where)
     comment_id = payload.identifier(comment, "id", where)
     parent = payload.optional_mapping(comment, "parent", where)
     parent_id = payload.optional_identifier(parent, "id", f"{where}.parent")
@@ -321,16 +313,15 @@ def _feed_comment(
 
 
 def parse_conversations_backfill(
-    document: Mapping[str, Any], channel: str, account: str, since: int
+    document: Mapping[str, Any], channel: str, account: str
 ) -> list[InboundMessage]:
     """Messages of a ``conversations`` backfill (Messenger or Instagram Direct)."""
-    messages = []
-    for index, conversation in enumerate(payload.objects(document.get("data"), "backfill.data")):
-        where = f"backfill.data[{index}].messages"
-        page = payload.optional_mapping(conversation, "messages", f"backfill.data[{index}]")
-        for number, message in enumerate(payload.objects(page.get("data"), where)):
-            messages.append(_conversation_message(message, channel, account, f"{where}[{number}]"))
-    return messages
+    return [
+        _conversation_message(message, channel, account, f"backfill.messages[{index}]")
+        for index, message in enumerate(
+            payload.objects(document.get("messages"), "backfill.messages")
+        )
+    ]
 
 
 def _conversation_message(

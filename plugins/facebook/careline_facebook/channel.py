@@ -15,7 +15,7 @@ from careline_facebook.channel_base import (
     Poller,
     top_comment_of,
 )
-from careline_facebook.config import FACEBOOK_REQUIRED, FacebookConfig
+from careline_facebook.config import FacebookConfig
 from careline_facebook.feed import parse_feed_change
 from careline_facebook.graph import JsonObject
 from careline_facebook.webhooks import Change, Entry
@@ -45,7 +45,6 @@ class FacebookChannel(GraphChannel):
         supports_webhooks=True,
     )
     config_model = FacebookConfig
-    required_keys = FACEBOOK_REQUIRED
     webhook_object: ClassVar[str] = "page"
     backfill_parsers = {
         "feed": backfill.parse_feed_backfill,

@@ -176,6 +176,7 @@ class MetaEmulatorState:
         self._outgoing: list[Delivery] = []
         self._ids = itertools.count(1)
         self.requests: list[tuple[str, str]] = []
+        self.answered_errors: list[int] = []
         self._http = httpx.Client(timeout=10, verify=tls_context())
 
     # --- ids and time ------------------------------------------------------------------------

@@ -119,6 +119,8 @@ def graph_endpoint(handler_name: str) -> Callable[..., Any]:
             return JSONResponse(result, headers=state.usage_headers(call.account))
         except GraphApiError as error:
             account = call.account if call else None
+            with state.lock:
+                state.answered_errors.append(error.code)
             return JSONResponse(
                 error.body(), status_code=error.status, headers=state.usage_headers(account)
             )
