@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from careline_twitter.emulator.api import Api
+from careline_twitter.emulator.api import api_routes
 from careline_twitter.emulator.control import control_routes
 from careline_twitter.emulator.server import serve_in_thread
 from careline_twitter.emulator.state import EmulatorError, EmulatorState, demo_state
@@ -35,7 +35,7 @@ def create_emulator(
         yield
         state.close()
 
-    return Starlette(routes=[*Api(state).routes(), *control_routes(state)], lifespan=lifespan)
+    return Starlette(routes=[*api_routes(state), *control_routes(state)], lifespan=lifespan)
 
 
 __all__ = [

@@ -93,9 +93,18 @@ class EmulatorState:
             self._last_ms = ms
             return str(make_snowflake(ms, self._sequence, worker=1))
 
-    def add_brand(self, username: str, name: str | None = None, *, followers: int = 25_000) -> User:
+    def add_brand(
+        self,
+        username: str,
+        name: str | None = None,
+        *,
+        followers: int = 25_000,
+        user_id: str | None = None,
+    ) -> User:
         """Add a brand account (subscribed to Account Activity) and issue its tokens."""
-        user = self._add_user(username, name, followers=followers, verified=True, brand=True)
+        user = self._add_user(
+            username, name, followers=followers, verified=True, brand=True, user_id=user_id
+        )
         self.issue_tokens(user.id)
         return user
 
@@ -107,20 +116,30 @@ class EmulatorState:
         followers: int = 120,
         verified: bool = False,
         accepts_dms: bool = True,
+        user_id: str | None = None,
     ) -> User:
         """Add a customer."""
-        user = self._add_user(username, name, followers=followers, verified=verified, brand=False)
+        user = self._add_user(
+            username, name, followers=followers, verified=verified, brand=False, user_id=user_id
+        )
         user.accepts_dms = accepts_dms
         return user
 
     def _add_user(
-        self, username: str, name: str | None, *, followers: int, verified: bool, brand: bool
+        self,
+        username: str,
+        name: str | None,
+        *,
+        followers: int,
+        verified: bool,
+        brand: bool,
+        user_id: str | None,
     ) -> User:
         with self.lock:
-            if self.find_user(username) is not None:
+            if self.find_user(username) is not None or (user_id and user_id in self.users):
                 raise EmulatorError(f"@{username} exists already")
             user = User(
-                id=self.mint_id(),
+                id=user_id or self.mint_id(),
                 username=username,
                 name=name or username.replace("_", " ").title(),
                 followers=followers,
@@ -507,8 +526,11 @@ def demo_state(*, clock: Clock | None = None) -> EmulatorState:
     """A state with one brand (@acmecare) and three customers, as ``careline twitter emulator``
     starts with."""
     state = EmulatorState(clock=clock)
-    state.add_brand("acmecare", "Acme Care")
-    state.add_customer("alice_k", "Alice K.", followers=342)
-    state.add_customer("bob_t", "Bob T.", followers=15_400, verified=True)
-    state.add_customer("carla_m", "Carla M.", followers=58)
+    # Fixed ids, so that a careline.toml written for the emulator stays valid across restarts.
+    state.add_brand("acmecare", "Acme Care", user_id="1496500471290777601")
+    state.add_customer("alice_k", "Alice K.", followers=342, user_id="1501234567890123457")
+    state.add_customer(
+        "bob_t", "Bob T.", followers=15_400, verified=True, user_id="1501234567890123458"
+    )
+    state.add_customer("carla_m", "Carla M.", followers=58, user_id="1501234567890123459")
     return state
