@@ -75,6 +75,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.raw_event_writer.close()
             if worker is not None and worker_thread is not None:
                 worker.stop()
                 worker_thread.join(timeout=30)
@@ -105,6 +106,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.raw_event_writer = webhooks.RawEventWriter(runtime)
     app.state.login_throttle = inbox.LoginThrottle(settings.core("web").login_attempts_per_minute)
     app.state.registry = registry
     return app

@@ -7,6 +7,9 @@ after it happen in the worker. Unsigned or badly signed deliveries get 403 and s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from careline.channels import WebhookRequest
 from careline.ingest import store_raw_event
 from careline.runtime import Runtime
@@ -36,11 +39,70 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _store(runtime: Runtime, channel: str, key: str, body: bytes) -> bool:
-    with runtime.db.engine.begin() as connection:
-        return store_raw_event(
-            connection, channel, key, body, via="webhook", received_at=runtime.now()
-        )
+class RawEventWriter:
+    """Group commit: deliveries arriving together are stored in one transaction.
+
+    Each request still waits until its own delivery is committed before it answers 200, so a
+    crash never loses an acknowledged delivery; batching only shares the commit.
+    """
+
+    MAX_BATCH = 256
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.queue: asyncio.Queue[tuple[str, str, bytes, asyncio.Future[bool]]] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def store(self, channel: str, key: str, body: bytes) -> bool:
+        """Store one delivery; ``False`` when it is a repeat."""
+        if self.queue is None:
+            self.queue = asyncio.Queue()
+            self.task = asyncio.create_task(self._drain())
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self.queue.put((channel, key, body, future))
+        return await future
+
+    async def _drain(self) -> None:
+        assert self.queue is not None
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.MAX_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                results = await run_in_threadpool(self._write, batch)
+            except Exception as exc:  # every waiting request gets the error: none lost silently
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), new in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(new)
+
+    def _write(self, batch: list[tuple[str, str, bytes, asyncio.Future[bool]]]) -> list[bool]:
+        received = self.runtime.now()
+        results: list[bool] = []
+        seen: set[tuple[str, str]] = set()
+        with self.runtime.db.engine.begin() as connection:
+            for channel, key, body, _ in batch:
+                if (channel, key) in seen:
+                    results.append(False)
+                    continue
+                seen.add((channel, key))
+                results.append(
+                    store_raw_event(
+                        connection, channel, key, body, via="webhook", received_at=received
+                    )
+                )
+        return results
+
+    async def close(self) -> None:
+        """Stop the writer (every request waiting on it has been answered by then)."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task, self.queue = None, None
 
 
 async def webhook(request: Request) -> Response:
@@ -73,7 +135,8 @@ async def webhook(request: Request) -> Response:
     if not channel.verify_webhook(delivery):
         return problem(403, "the delivery's signature is missing or does not match")
     key = channel.delivery_key(body)
-    new = await run_in_threadpool(_store, runtime, name, key, body)
+    writer: RawEventWriter = request.app.state.raw_event_writer
+    new = await writer.store(name, key, body)
     return JSONResponse({"received": True, "duplicate": not new})
 
 
