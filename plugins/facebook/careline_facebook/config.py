@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from careline.config import ENV_PREFIX, ConfigError, Settings, parse_duration
 from pydantic import (
@@ -18,8 +18,8 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
@@ -41,7 +41,7 @@ class GraphChannelConfig(BaseModel):
     api_version: str = Field(default=DEFAULT_API_VERSION, pattern=r"^v\d+\.\d+$")
     timeout: float = Field(default=10.0, gt=0, le=120)
     usage_slow_down_at: float = Field(default=75.0, ge=0, le=100)
-    usage_pause_at: float = Field(default=95.0, gt=0, le=100)
+    usage_pause_at: float = Field(default=95.0, gt=0, le=100, validate_default=True)
     usage_max_delay: float = Field(default=2.0, ge=0, le=60)
     backfill_lookback: timedelta = timedelta(days=2)
     backfill_posts: int = Field(default=25, ge=1, le=100)
@@ -59,11 +59,13 @@ class GraphChannelConfig(BaseModel):
             raise ValueError(f"must be an http(s) URL, not {value!r}")
         return value.rstrip("/")
 
-    @model_validator(mode="after")
-    def _thresholds_in_order(self) -> Self:
-        if self.usage_slow_down_at > self.usage_pause_at:
-            raise ValueError("usage_slow_down_at must not be above usage_pause_at")
-        return self
+    @field_validator("usage_pause_at")
+    @classmethod
+    def _pause_after_slow_down(cls, value: float, info: ValidationInfo) -> float:
+        slow_down_at = info.data.get("usage_slow_down_at")
+        if slow_down_at is not None and value < slow_down_at:
+            raise ValueError(f"must not be below usage_slow_down_at ({slow_down_at:g})")
+        return value
 
     @property
     def graph_url(self) -> str:
