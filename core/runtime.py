@@ -19,6 +19,15 @@ from careline.plugins import disable_configured_off
 
 log = logging.getLogger("careline")
 
+DATABASE_STATE_KEY = "careline:database"
+
+
+def shared_database(settings: Settings) -> Database:
+    """The instance's database for plugins that query it from a hook (one engine per instance)."""
+    return settings.plugin_state(
+        DATABASE_STATE_KEY, lambda: Database.from_url(settings.database_url)
+    )
+
 
 class UnknownChannelError(LookupError):
     """No installed plugin provides a channel of that name."""
@@ -38,8 +47,15 @@ class Runtime:
         cls, settings: Settings, pm: pluggy.PluginManager, db: Database | None = None
     ) -> Runtime:
         """Build a runtime: drop plugins switched off in the configuration, run start-up hooks."""
+        from careline.business_hours import BusinessHours, SlaPolicies
+
         disable_configured_off(pm, settings)
+        # Bad [business_hours] or [sla.*] tables fail here, at start-up, not at the first message.
+        BusinessHours.from_settings(settings)
+        SlaPolicies.from_settings(settings)
         runtime = cls(settings=settings, pm=pm, db=db or Database.from_url(settings.database_url))
+        # Plugins that query the database share the instance's engine instead of opening one.
+        settings.plugin_state(DATABASE_STATE_KEY, lambda: runtime.db)
         pm.hook.careline_startup(settings=settings)
         return runtime
 
