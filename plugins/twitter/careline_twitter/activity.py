@@ -3,8 +3,9 @@
 One delivery concerns one subscribed brand account (``for_user_id``). Posts and DMs written by
 that account are echoes (``direction=out``): a reply sent from X's own app still counts as an
 answer. v1.1 posts carry no ``conversation_id``: a post that replies to nothing is its own
-conversation root; for a reply the thread is left to the core (``thread_key=None``,
-``in_reply_to`` set).
+conversation root (its id *is* the conversation id); for a reply the best available key is the
+post it answers — exact when that post is the root (the usual "mention → brand reply"), not for
+replies deeper in a thread (``raw["conversation_id_known"]`` is then false).
 """
 
 from __future__ import annotations
@@ -154,13 +155,14 @@ def _tweet(
         created_at=_tweet_time(tweet, external_id),
         visibility=Visibility.PUBLIC,
         direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
-        thread_key=conversation or (None if in_reply_to else external_id),
+        thread_key=conversation or in_reply_to or external_id,
         in_reply_to=in_reply_to,
         language=language(tweet.get("lang")),
         attachments=_media_urls(tweet),
         opens_window=False,
         raw={
             "via": "account_activity",
+            "conversation_id_known": conversation is not None or in_reply_to is None,
             "retweet": retweet,
             "quote": flag(tweet.get("is_quote_status")),
             "user_has_blocked": user_has_blocked,

@@ -9,6 +9,7 @@ first poll of a feed takes only the newest page (no backfill of older history).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from careline.channels import ChannelError, PollPage
 
@@ -16,7 +17,7 @@ from careline_twitter.client import Credential, XClient
 from careline_twitter.config import TwitterConfig
 from careline_twitter.cursor import PollCursor
 from careline_twitter.envelope import Feed, PollContext, wrap_page
-from careline_twitter.ids import id_from, id_key, newest
+from careline_twitter.ids import id_from, id_key, newest, snowflake_time
 from careline_twitter.payload import mapping
 
 TWEET_FIELDS = (
@@ -25,6 +26,8 @@ TWEET_FIELDS = (
 )
 USER_FIELDS = "id,name,username,public_metrics,verified"
 MEDIA_FIELDS = "media_key,type,url,preview_image_url"
+SEARCH_WINDOW = timedelta(days=7)
+SEARCH_WINDOW_MARGIN = timedelta(minutes=10)
 DM_EVENT_FIELDS = (
     "id,event_type,text,sender_id,dm_conversation_id,created_at,participant_ids,"
     "attachments,referenced_tweets"
@@ -110,6 +113,9 @@ class Poller:
     # --- posts --------------------------------------------------------------------------
     def _poll_posts(self, context: PollContext, state: PollCursor, feed: FeedRequest) -> PollPage:
         since = state.since_id if state.walking else state.newest_id
+        if context.feed is Feed.SEARCH and since and self._beyond_search_window(since):
+            # X refuses a since_id older than recent search's 7 days: start again from now.
+            state, since = PollCursor(), None
         params = {
             "max_results": str(self.config.max_results),
             "tweet.fields": TWEET_FIELDS,
@@ -139,6 +145,10 @@ class Poller:
             walk = PollCursor(newest_id=seen, since_id=since, next_token=next_token)
             return PollPage(deliveries, walk.encode(), more=True)
         return PollPage(deliveries, PollCursor(newest_id=seen).encode(), more=False)
+
+    def _beyond_search_window(self, since: str) -> bool:
+        horizon = self.client.clock.now() - SEARCH_WINDOW + SEARCH_WINDOW_MARGIN
+        return snowflake_time(since) < horizon
 
     # --- direct messages ----------------------------------------------------------------
     def _poll_dms(self, context: PollContext, state: PollCursor) -> PollPage:

@@ -137,3 +137,14 @@ def test_any_table_is_accepted_or_refused_with_a_config_error(table: dict[str, A
     else:
         return
     assert key is not None and key.startswith("twitter")
+
+
+def test_every_configuration_key_is_documented() -> None:
+    from careline_twitter.config import AccountConfig, SearchConfig
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "plugins" / "twitter.md").read_text(
+        encoding="utf-8"
+    )
+    for model in (TwitterConfig, AccountConfig, SearchConfig):
+        for field in model.model_fields:
+            assert f"| `{field}` |" in docs, f"{model.__name__}.{field} is not documented"

@@ -134,14 +134,16 @@ def test_a_mention_is_an_owned_public_customer_message() -> None:
     assert message.author.followers == 1432
     assert message.raw["user_has_blocked"] is False
     assert message.raw["retweet"] is False
+    assert message.raw["conversation_id_known"] is True
 
 
-def test_a_long_reply_uses_the_full_text_and_keeps_the_thread_to_the_core() -> None:
+def test_a_long_reply_uses_the_full_text_and_threads_under_the_post_it_answers() -> None:
     [message] = _parse(LONG_REPLY)
     assert message.text.endswith("Can someone actually look?")
     assert message.external_id == "1205368170000000001"  # id_str beats the numeric id
     assert message.in_reply_to == "1205364937337581569"
-    assert message.thread_key is None
+    assert message.thread_key == "1205364937337581569"
+    assert message.raw["conversation_id_known"] is False
     assert message.language is None  # "und"
     assert message.raw["user_has_blocked"] is True
 

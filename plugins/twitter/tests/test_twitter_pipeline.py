@@ -134,3 +134,21 @@ def test_dms_and_their_echoes_share_one_private_conversation(
     [conversation] = _conversations(runtime)
     assert conversation.visibility == "private"
     assert conversation.participant_id == state.user("priya_s").id
+
+
+def test_webhook_only_the_brands_reply_from_x_joins_the_customers_conversation(
+    x: tuple[EmulatorState, dict[str, Any]], careline_runtime: Any, careline_clock: FrozenClock
+) -> None:
+    state, config = x
+    runtime = careline_runtime("careline-twitter", config=config)
+    mention = state.customer_posts("priya_s", "@acmecare the app crashes when I pay")
+    careline_clock.advance(minutes=4)
+    reply = state.create_post(
+        state.user("acmecare").id, "@priya_s Which phone do you use?", in_reply_to=mention.id
+    )
+    for delivery in state.deliveries:
+        deliver(runtime, "twitter", delivery.body)
+    process_pending(runtime)
+    stored = {m.external_id: m for m in _messages(runtime)}
+    assert stored[reply.id].direction == "out"
+    assert stored[reply.id].conversation_id == stored[mention.id].conversation_id

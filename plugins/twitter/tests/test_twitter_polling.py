@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from careline.channels import ChannelError, SendError
+from careline.clock import FrozenClock
 from careline.types import Direction, InboundMessage, Source, Visibility
 from careline_twitter.channel import TwitterChannel
 from careline_twitter.cursor import PollCursor
@@ -211,3 +214,28 @@ def test_polling_rate_limited_waits_until_the_reset(x: tuple[EmulatorState, str]
     assert caught.value.retry_after is not None and 100 <= caught.value.retry_after <= 121
     with pytest.raises(SendError, match="used up"):
         channel.poll(f"mentions:{_brand(state)}", None)  # not sent: the limit is known to be spent
+
+
+def test_a_search_cursor_older_than_seven_days_starts_again() -> None:
+    clock = FrozenClock(datetime.now(UTC))
+    state = EmulatorState(clock=clock)
+    state.add_brand("acmecare")
+    state.add_customer("priya_s")
+    with serve_in_thread(create_emulator(state)) as url:
+        channel = TwitterChannel(
+            state.channel_config(url, searches=[{"query": "acme"}]), clock=clock, vault=TokenVault()
+        )
+        old = state.customer_posts("priya_s", "acme forgot my order")
+        _, cursor, _ = _drain(channel, "search:0", None)
+        assert cursor == old.id
+        clock.advance(days=8)
+        refused = httpx.get(
+            f"{url}/2/tweets/search/recent",
+            params={"query": "acme", "since_id": old.id},
+            headers={"authorization": f"Bearer {state.bearer_token}"},
+        )
+        assert refused.status_code == 400 and "since_id" in refused.text  # what X does
+        new = state.customer_posts("priya_s", "acme forgot my order again")
+        messages, cursor, _ = _drain(channel, "search:0", cursor)
+    assert [m.external_id for m in messages] == [new.id]
+    assert cursor == new.id

@@ -21,13 +21,14 @@ from careline_twitter.emulator.model import DirectMessage, Post
 from careline_twitter.emulator.query import Candidate, QueryError, compile_query
 from careline_twitter.emulator.shapes import (
     invalid_request,
+    iso,
     v2_dm_event,
     v2_media,
     v2_post,
     v2_user,
 )
 from careline_twitter.emulator.state import EmulatorState
-from careline_twitter.ids import is_id
+from careline_twitter.ids import is_id, snowflake_time
 
 TWEET_FIELDS = frozenset(
     {
@@ -175,6 +176,14 @@ class Reads:
                 "query", query, f"There were errors processing your request: {error}"
             ) from None
         horizon = self.state.clock.now() - SEARCH_WINDOW
+        since = request.query_params.get("since_id")
+        if since and is_id(since) and snowflake_time(since) < horizon:
+            raise bad_parameter(
+                "since_id",
+                since,
+                f"Invalid 'since_id':'{since}'. 'since_id' must be a tweet id created after "
+                f"{iso(horizon)}. Please use a 'since_id' that is newer",
+            )
         posts = [
             p
             for p in self.state.visible_posts()
