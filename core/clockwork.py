@@ -50,6 +50,8 @@ def sla_state(conversation: Conversation, now: datetime) -> SlaState:
         if conversation.status in (ConversationStatus.RESOLVED, ConversationStatus.CLOSED)
         else None,
         next_response_due=conversation.next_response_due,
+        cycle_started_at=conversation.reopened_at or conversation.created_at,
+        next_response_started_at=conversation.awaiting_reply_since,
     )
 
 
@@ -81,7 +83,9 @@ def check_sla(runtime: Runtime, session: Session, conversation: Conversation) ->
     for target, (start, due) in _running_targets(conversation).items():
         total = (due - start).total_seconds()
         share = 1.0 if total <= 0 else (now - start).total_seconds() / total
-        cycle = f"{target}@{due.isoformat()}"
+        # Keyed by the clock's start, not the due time: a priority change moves the due time
+        # and must not make the same missed target count twice.
+        cycle = f"{target}@{start.isoformat()}"
         if share >= 1.0 and f"breach:{cycle}" not in warned:
             warned.add(f"breach:{cycle}")
             events.record(

@@ -309,6 +309,8 @@ class SlaState:
     resolution_due: datetime | None
     resolved_at: datetime | None
     next_response_due: datetime | None = None
+    cycle_started_at: datetime | None = None
+    next_response_started_at: datetime | None = None
 
     def elapsed_share(self, due: datetime | None, started: datetime) -> float | None:
         """How much of the time between ``started`` and ``due`` has passed (1.0 = breached)."""

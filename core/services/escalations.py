@@ -19,6 +19,8 @@ from sqlmodel import Session, select
 if TYPE_CHECKING:
     from careline.runtime import Runtime
 
+HEADS_UP_TARGET = "assignee"
+
 
 def apply_requests(
     runtime: Runtime,
@@ -110,7 +112,14 @@ def _apply_effects(
             assignee=request.reassign_agent_id,
             by=request.trigger,
         )
-    if conversation.status in (ConversationStatus.NEW, ConversationStatus.OPEN):
+    # A heads-up to the assignee (e.g. an 80 % SLA warning) notifies without changing status.
+    takes_over = (
+        request.target != HEADS_UP_TARGET
+        or request.raise_priority is not None
+        or request.reassign_queue is not None
+        or request.reassign_agent_id is not None
+    )
+    if takes_over and conversation.status in (ConversationStatus.NEW, ConversationStatus.OPEN):
         conversation.status = ConversationStatus.ESCALATED
     conversation.updated_at = now
     session.add(conversation)

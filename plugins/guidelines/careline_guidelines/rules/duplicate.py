@@ -13,6 +13,7 @@ from datetime import datetime
 from careline.config import Settings
 from careline.db import Database
 from careline.models import Message
+from careline.runtime import shared_database
 from careline.types import Direction, Finding, Severity
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
@@ -21,15 +22,14 @@ from careline_guidelines.rules.base import CheckContext
 from careline_guidelines.text import normalise_for_comparison
 
 RULE = "duplicate"
-STATE_KEY = "guidelines:database"
 NOT_SENT_STATES = ("failed", "rejected")
 
 log = logging.getLogger("careline.guidelines")
 
 
 def database(settings: Settings) -> Database:
-    """The instance's database, connected once per settings object."""
-    return settings.plugin_state(STATE_KEY, lambda: Database.from_url(settings.database_url))
+    """The instance's own database engine (shared with the core, not a second pool)."""
+    return shared_database(settings)
 
 
 @dataclass(frozen=True, slots=True)
