@@ -19,6 +19,7 @@ from careline.types import Author, Direction, InboundMessage, MessageKind, Visib
 
 from careline_twitter.ids import dm_conversation_id
 from careline_twitter.payload import (
+    edited_original,
     flag,
     language,
     mapping,
@@ -146,10 +147,17 @@ def _tweet(
     conversation = object_id(tweet, "conversation_id", required=False)
     retweet = isinstance(tweet.get("retweeted_status"), Mapping) or text.startswith("RT @")
     outbound = author.external_id == account
+    history = tweet.get("edit_history")
+    original = (
+        edited_original(external_id, history.get("edit_tweet_ids"))
+        if isinstance(history, Mapping)
+        else None
+    )
     return InboundMessage(
         channel=channel,
         account=account,
-        external_id=external_id,
+        external_id=original or external_id,
+        kind=MessageKind.EDIT if original else MessageKind.MESSAGE,
         text=text,
         author=author,
         created_at=_tweet_time(tweet, external_id),
@@ -162,6 +170,7 @@ def _tweet(
         opens_window=False,
         raw={
             "via": "account_activity",
+            "post_id": external_id,
             "conversation_id_known": conversation is not None or in_reply_to is None,
             "retweet": retweet,
             "quote": flag(tweet.get("is_quote_status")),

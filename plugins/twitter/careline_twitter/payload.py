@@ -146,3 +146,11 @@ def language(value: Any) -> str | None:
 def strings(values: Sequence[Any]) -> tuple[str, ...]:
     """The string items of a list, in order (others are skipped)."""
     return tuple(v for v in values if isinstance(v, str) and v)
+
+
+def edited_original(post_id: str, history: Any) -> str | None:
+    """The first version's id when a post is an edit (X gives each edit a new id)."""
+    if not isinstance(history, list) or len(history) < 2:
+        return None
+    first = id_from(history[0])
+    return first if first is not None and first != post_id else None

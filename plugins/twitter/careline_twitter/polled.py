@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from careline.channels import ParseError
-from careline.types import Author, Direction, InboundMessage, Source, Visibility
+from careline.types import Author, Direction, InboundMessage, MessageKind, Source, Visibility
 
 from careline_twitter.envelope import Feed, PollContext
 from careline_twitter.ids import other_participant
 from careline_twitter.payload import (
+    edited_original,
     flag,
     iso_time,
     language,
@@ -113,10 +114,12 @@ def _post(
     created = optional_text(post, "created_at")
     text = _post_text(post)
     outbound = author_id == context.account
+    original = edited_original(external_id, post.get("edit_history_tweet_ids"))
     return InboundMessage(
         channel=channel,
         account=context.account,
-        external_id=external_id,
+        external_id=original or external_id,
+        kind=MessageKind.EDIT if original else MessageKind.MESSAGE,
         text=text,
         author=_author(author_id, users),
         created_at=time_or_id(iso_time(created) if created else None, external_id),
@@ -132,6 +135,7 @@ def _post(
         raw={
             "via": "poll",
             "source": context.source,
+            "post_id": external_id,
             "retweet": "retweeted" in references or text.startswith("RT @"),
             "quote": "quoted" in references,
             "in_reply_to_user_id": object_id(post, "in_reply_to_user_id", required=False),

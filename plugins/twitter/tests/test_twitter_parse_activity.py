@@ -339,3 +339,21 @@ def test_id_str_beats_the_numeric_id(real_id: int, numeric: Any) -> None:
     [message] = _parse({"for_user_id": BRAND, "tweet_create_events": [tweet]})
     assert message.external_id == str(real_id)
     assert message.author.external_id == CUSTOMER
+
+
+def test_an_edited_post_is_an_edit_of_the_first_version() -> None:
+    edited = json.loads(json.dumps(MENTION))
+    tweet = edited["tweet_create_events"][0]
+    tweet.update(
+        id_str="1205364999999999999",
+        text="@acmecare my parcel has been stuck in Leeds for a week, order 88124 (typo)",
+        edit_history={
+            "initial_tweet_id": "1205364937337581569",
+            "edit_tweet_ids": ["1205364937337581569", "1205364999999999999"],
+        },
+    )
+    [message] = _parse(edited)
+    assert message.kind is MessageKind.EDIT
+    assert message.external_id == "1205364937337581569"
+    assert message.raw["post_id"] == "1205364999999999999"
+    assert message.text.endswith("(typo)")

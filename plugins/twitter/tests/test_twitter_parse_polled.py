@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from careline.channels import ChannelError, ParseError
-from careline.types import Direction, Source, Visibility
+from careline.types import Direction, MessageKind, Source, Visibility
 from careline_twitter.channel import TwitterChannel
 from careline_twitter.cursor import PollCursor
 from careline_twitter.envelope import Feed, PollContext, wrap_page
@@ -263,3 +263,15 @@ def test_poll_cursor_round_trips(cursor: PollCursor) -> None:
 def test_a_foreign_cursor_is_refused(stored: str) -> None:
     with pytest.raises(ChannelError):
         PollCursor.decode(stored)
+
+
+def test_an_edited_post_in_a_page_is_an_edit_of_the_first_version() -> None:
+    post = {
+        **MENTIONS_PAGE["data"][0],
+        "id": "1745678901234567999",
+        "edit_history_tweet_ids": ["1745678901234567891", "1745678901234567999"],
+    }
+    [message] = CHANNEL.parse(_polled(Feed.MENTIONS, {"data": [post]}))
+    assert message.kind is MessageKind.EDIT
+    assert message.external_id == "1745678901234567891"
+    assert message.raw["post_id"] == "1745678901234567999"

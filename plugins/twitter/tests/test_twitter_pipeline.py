@@ -152,3 +152,21 @@ def test_webhook_only_the_brands_reply_from_x_joins_the_customers_conversation(
     stored = {m.external_id: m for m in _messages(runtime)}
     assert stored[reply.id].direction == "out"
     assert stored[reply.id].conversation_id == stored[mention.id].conversation_id
+
+
+def test_an_edited_mention_updates_the_stored_message(
+    x: tuple[EmulatorState, dict[str, Any]], careline_runtime: Any
+) -> None:
+    state, config = x
+    runtime = careline_runtime("careline-twitter", config=config)
+    mention = state.customer_posts("priya_s", "@acmecare order 4417 is missing")
+    poll_channels(runtime)
+    process_pending(runtime)
+    edited = state.edit_post(mention.id, "@acmecare order 4471 is missing (sorry, typo)")
+    deliver(runtime, "twitter", state.deliveries[-1].body)
+    poll_channels(runtime)
+    process_pending(runtime)
+    [message] = _messages(runtime)
+    assert message.external_id == mention.id
+    assert message.text == edited.text
+    assert message.edited_at is not None

@@ -41,7 +41,14 @@ class Post:
     retweet_of: str | None = None
     quote_of: str | None = None
     media_urls: tuple[str, ...] = ()
+    edit_history: tuple[str, ...] = ()
     deleted: bool = False
+    superseded: bool = False
+
+    @property
+    def versions(self) -> list[str]:
+        """X's ``edit_history_tweet_ids``: every version's id, oldest first, this one last."""
+        return [*self.edit_history, self.id]
 
     @property
     def is_retweet(self) -> bool:

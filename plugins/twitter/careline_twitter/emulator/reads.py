@@ -17,7 +17,7 @@ from careline_twitter.emulator.gate import (
     max_results,
     paginate,
 )
-from careline_twitter.emulator.model import DirectMessage, Post
+from careline_twitter.emulator.model import DirectMessage, Post, User
 from careline_twitter.emulator.query import Candidate, QueryError, compile_query
 from careline_twitter.emulator.shapes import (
     invalid_request,
@@ -230,7 +230,7 @@ class Reads:
             document["meta"]["next_token"] = next_token
         return 200, document
 
-    def _path_user(self, request: Request) -> Any:
+    def _path_user(self, request: Request) -> User:
         user_id = request.path_params["id"]
         if not is_id(user_id):
             raise bad_parameter(

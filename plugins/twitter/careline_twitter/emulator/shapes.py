@@ -53,7 +53,7 @@ def v2_post(
     shaped: dict[str, Any] = {
         "id": post.id,
         "text": post.text[:280],
-        "edit_history_tweet_ids": [post.id],
+        "edit_history_tweet_ids": post.versions,
     }
     optional: dict[str, Any] = {
         "author_id": post.author_id,
@@ -245,6 +245,11 @@ def v1_post(post: Post, users: Callable[[str], User | None]) -> dict[str, Any]:
             "full_text": post.text,
             "display_text_range": [0, len(post.text)],
             "entities": entities,
+        }
+    if post.edit_history:
+        shaped["edit_history"] = {
+            "initial_tweet_id": post.edit_history[0],
+            "edit_tweet_ids": post.versions,
         }
     if post.retweet_of:
         shaped["retweeted_status"] = {"id": int(post.retweet_of), "id_str": post.retweet_of}

@@ -369,6 +369,22 @@ class EmulatorState:
                 )
             return post
 
+    def edit_post(self, post_id: str, text: str) -> Post:
+        """Edit a post: X publishes a new version with a new id and its edit history."""
+        with self.lock:
+            post = self.posts.get(post_id)
+            if post is None or post.deleted or post.superseded:
+                raise EmulatorError(f"no current post {post_id}")
+            post.superseded = True
+            edited = self.create_post(
+                post.author_id,
+                text,
+                in_reply_to=post.in_reply_to_id,
+                lang=post.lang,
+                edit_history=post.versions,
+            )
+            return edited
+
     def block(self, brand: str, customer: str) -> None:
         """The brand blocks a customer (their mentions carry ``user_has_blocked: true``)."""
         with self.lock:
@@ -385,6 +401,7 @@ class EmulatorState:
         retweet_of: str | None = None,
         quote_of: str | None = None,
         media_urls: Iterable[str] = (),
+        edit_history: Iterable[str] = (),
     ) -> Post:
         """Store a post and deliver it to every brand it concerns."""
         with self.lock:
@@ -406,7 +423,10 @@ class EmulatorState:
                 retweet_of=retweet_of,
                 quote_of=quote_of,
                 media_urls=tuple(media_urls),
+                edit_history=tuple(edit_history),
             )
+            if post.edit_history:
+                post.conversation_id = self.posts[post.edit_history[0]].conversation_id
             self.posts[post_id] = post
             for brand in self._interested_brands(post):
                 document: dict[str, Any] = {"for_user_id": brand.id}
@@ -507,7 +527,7 @@ class EmulatorState:
     def visible_posts(self) -> list[Post]:
         """Live posts, newest first."""
         with self.lock:
-            live = [p for p in self.posts.values() if not p.deleted]
+            live = [p for p in self.posts.values() if not p.deleted and not p.superseded]
         return sorted(live, key=lambda p: int(p.id), reverse=True)
 
     def dm_events_of(self, user_id: str) -> list[DirectMessage]:
