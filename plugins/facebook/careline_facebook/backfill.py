@@ -95,7 +95,8 @@ def backfill_document(kind: str, account: str, **items: list[Any]) -> bytes:
     return payload.canonical_json({"backfill": kind, "account": account, **items})
 
 
-def _next_after(page: Mapping[str, Any]) -> str | None:
+def next_after(page: Mapping[str, Any]) -> str | None:
+    """The ``after`` cursor of a Graph page that has a next page, else ``None``."""
     paging = page.get("paging")
     if not isinstance(paging, Mapping) or not paging.get("next"):
         return None
@@ -104,7 +105,8 @@ def _next_after(page: Mapping[str, Any]) -> str | None:
     return str(after) if after else None
 
 
-def _created(item: Mapping[str, Any], key: str = "created_time") -> datetime | None:
+def created_at(item: Mapping[str, Any], key: str = "created_time") -> datetime | None:
+    """The creation time of a Graph object, or ``None`` when it has none readable."""
     try:
         return payload.from_graph_time(item.get(key), key)
     except ParseError:
@@ -117,24 +119,28 @@ def collect_edge(
     path: str,
     params: Mapping[str, Any],
     *,
-    since: int,
+    since: int | None,
     max_pages: int,
     time_key: str = "created_time",
 ) -> list[JsonObject]:
-    """Items of a nested edge (newest first) created at or after ``since``, following pages."""
+    """Items of an edge created at or after ``since``, following its pages.
+
+    The edge must list newest first when ``since`` is given (the walk stops at the first older
+    item); with ``since=None`` every item of up to ``max_pages`` pages is returned.
+    """
     items: list[JsonObject] = []
     page: Mapping[str, Any] = first_page
     for _ in range(max_pages):
         reached_older = False
         for item in page.get("data") or []:
-            created = _created(item, time_key) if isinstance(item, Mapping) else None
+            created = created_at(item, time_key) if isinstance(item, Mapping) else None
             if created is None:
                 continue
-            if created.timestamp() >= since:
+            if since is None or created.timestamp() >= since:
                 items.append(dict(item))
             else:
                 reached_older = True
-        after = _next_after(page)
+        after = next_after(page)
         if reached_older or after is None:
             break
         page = client.get(path, {**params, "after": after})
@@ -180,11 +186,11 @@ def poll_feed(
             max_pages=config.backfill_max_pages,
         )
         comments += [{**comment, "post_id": post_id} for comment in new_comments]
-        created = _created(post)
+        created = created_at(post)
         if created is not None and created.timestamp() >= since:
             posts.append({key: value for key, value in post.items() if key != "comments"})
     for item in posts + comments:
-        if moment := _created(item):
+        if moment := created_at(item):
             position = position.seen(moment)
     deliveries = (
         [backfill_document("feed", page_id, posts=posts, comments=comments)]
@@ -221,7 +227,7 @@ def poll_conversations(
         messages: list[JsonObject] = []
         reached_older = False
         for conversation in payload.objects(answer.get("data"), "conversations.data"):
-            updated = _created(conversation, "updated_time")
+            updated = created_at(conversation, "updated_time")
             if updated is not None and updated.timestamp() < since:
                 reached_older = True
                 break
@@ -235,12 +241,12 @@ def poll_conversations(
                 max_pages=config.backfill_max_pages,
             )
             for message in new_messages:
-                if moment := _created(message):
+                if moment := created_at(message):
                     position = position.seen(moment)
             messages += new_messages
         if messages:
             deliveries.append(backfill_document("conversations", account, messages=messages))
-        after = None if reached_older else _next_after(answer)
+        after = None if reached_older else next_after(answer)
         if after is None:
             return PollPage(deliveries=deliveries, cursor=position.finished().encode())
         position = PollCursor(position.since, position.high, after)

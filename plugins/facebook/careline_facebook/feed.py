@@ -32,7 +32,10 @@ VERB_KINDS = {"add": MessageKind.MESSAGE, "edited": MessageKind.EDIT, "remove": 
 
 @dataclass(frozen=True, slots=True)
 class PublicItem:
-    """A comment or post in the shape both the webhook and the backfill produce."""
+    """A comment or post in the shape both the webhook and the backfill produce.
+
+    Instagram comments use it too, with the media id as ``post_id``.
+    """
 
     external_id: str
     post_id: str
@@ -44,6 +47,7 @@ class PublicItem:
     created_at: datetime
     kind: MessageKind = MessageKind.MESSAGE
     attachments: tuple[str, ...] = ()
+    author_handle: str | None = None
 
 
 def public_message(
@@ -59,7 +63,9 @@ def public_message(
         account=account,
         external_id=item.external_id,
         text=item.text,
-        author=Author(external_id=author_id, display_name=item.author_name),
+        author=Author(
+            external_id=author_id, handle=item.author_handle, display_name=item.author_name
+        ),
         created_at=item.created_at,
         visibility=Visibility.PUBLIC,
         direction=Direction.OUTBOUND if author_id == account else Direction.INBOUND,

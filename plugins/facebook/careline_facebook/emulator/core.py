@@ -359,7 +359,8 @@ class MetaEmulatorState:
         """Send the held deliveries, newest first by default."""
         with self.lock:
             held, self._held, self.holding = self._held, [], False
-            self._outgoing.extend(reversed(held) if reverse else held)
+            for delivery in reversed(held) if reverse else held:
+                self._outgoing.extend([delivery] * (1 + self.duplicate_deliveries))
         self.flush_deliveries()
 
     def redeliver(self, last: int = 1, *, reverse: bool = False, batched: bool = False) -> None:
