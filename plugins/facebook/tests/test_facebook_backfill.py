@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from careline.channels import ChannelError, OutboundMessage, SendError
@@ -12,40 +11,20 @@ from careline.types import Direction, InboundMessage, Visibility
 from careline_facebook.backfill import PollCursor
 from careline_facebook.channel import FacebookChannel
 from careline_facebook.emulator import (
-    EmulatorServers,
     FacebookEmulatorState,
     LiveEmulator,
-    create_emulator,
-    serve_emulator,
 )
 
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture
-def state(clock: FrozenClock) -> FacebookEmulatorState:
-    return FacebookEmulatorState(clock=clock)
-
-
-@pytest.fixture
-def live(servers: EmulatorServers, state: FacebookEmulatorState) -> LiveEmulator:
-    return servers.attach(state)
+pytest_plugins = ["careline_facebook.testing"]
 
 
 def channel_for(
-    live: LiveEmulator, state: FacebookEmulatorState, **overrides: object
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState, **overrides: object
 ) -> FacebookChannel:
+
     return FacebookChannel(
-        live.channel_config("page_id", state.page_id, **overrides), clock=state.clock
+        facebook_live.channel_config("page_id", facebook_state.page_id, **overrides),
+        clock=facebook_state.clock,
     )
 
 
@@ -59,13 +38,13 @@ def parsed(channel: FacebookChannel, bodies: list[bytes]) -> list[InboundMessage
 
 # --- repeats and disorder ----------------------------------------------------------------------
 def test_a_duplicated_delivery_gives_the_same_external_ids(
-    live: LiveEmulator, state: FacebookEmulatorState
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState
 ) -> None:
-    channel = channel_for(live, state)
-    live.control("webhook", url=live.sink_url, duplicates=1)
-    live.control("customer/comment", customer="Ann", message="Refund?")
-    live.control("customer/message", customer="Ann", text="Refund please")
-    deliveries = live.take_deliveries()
+    channel = channel_for(facebook_live, facebook_state)
+    facebook_live.control("webhook", url=facebook_live.sink_url, duplicates=1)
+    facebook_live.control("customer/comment", customer="Ann", message="Refund?")
+    facebook_live.control("customer/message", customer="Ann", text="Refund please")
+    deliveries = facebook_live.take_deliveries()
     assert len(deliveries) == 2 * 3  # the Page's first post, the comment, the message
     assert deliveries[2].body == deliveries[3].body
     first = ids(channel.parse(deliveries[2].body) + channel.parse(deliveries[4].body))
@@ -75,14 +54,14 @@ def test_a_duplicated_delivery_gives_the_same_external_ids(
 
 
 def test_a_batched_repeat_has_other_bytes_but_the_same_objects(
-    live: LiveEmulator, state: FacebookEmulatorState
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState
 ) -> None:
-    channel = channel_for(live, state)
-    live.control("customer/comment", customer="Ann", message="Refund?")
-    live.control("customer/message", customer="Ann", text="Refund please")
-    originals = live.take_deliveries()[-2:]
-    live.control("redeliver", last=2, reverse=True, batched=True)
-    [batch] = live.take_deliveries()
+    channel = channel_for(facebook_live, facebook_state)
+    facebook_live.control("customer/comment", customer="Ann", message="Refund?")
+    facebook_live.control("customer/message", customer="Ann", text="Refund please")
+    originals = facebook_live.take_deliveries()[-2:]
+    facebook_live.control("redeliver", last=2, reverse=True, batched=True)
+    [batch] = facebook_live.take_deliveries()
     assert channel.verify_webhook(batch)
     assert batch.body not in {d.body for d in originals}
     assert sorted(ids(channel.parse(batch.body))) == sorted(
@@ -91,16 +70,18 @@ def test_a_batched_repeat_has_other_bytes_but_the_same_objects(
 
 
 def test_a_reply_arriving_before_its_comment_threads_the_same(
-    live: LiveEmulator, state: FacebookEmulatorState
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState
 ) -> None:
-    channel = channel_for(live, state)
-    state.latest_post()
-    live.take_deliveries()
-    live.control("hold")
-    top = live.control("customer/comment", customer="Ann", message="Broken lid")
-    live.control("customer/comment", customer="Bo", message="Mine too", reply_to=top["comment_id"])
-    live.control("release", reverse=True)
-    reply_first, comment_later = live.take_deliveries()
+    channel = channel_for(facebook_live, facebook_state)
+    facebook_state.latest_post()
+    facebook_live.take_deliveries()
+    facebook_live.control("hold")
+    top = facebook_live.control("customer/comment", customer="Ann", message="Broken lid")
+    facebook_live.control(
+        "customer/comment", customer="Bo", message="Mine too", reply_to=top["comment_id"]
+    )
+    facebook_live.control("release", reverse=True)
+    reply_first, comment_later = facebook_live.take_deliveries()
     [reply] = channel.parse(reply_first.body)
     [comment] = channel.parse(comment_later.body)
     assert comment.external_id == top["comment_id"]
@@ -109,22 +90,22 @@ def test_a_reply_arriving_before_its_comment_threads_the_same(
 
 # --- the gap: expired token, missed webhooks, backfill ------------------------------------------
 def test_expired_token_then_backfill_recovers_the_gap_with_webhook_ids(
-    live: LiveEmulator, state: FacebookEmulatorState, clock: FrozenClock
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState, careline_clock: FrozenClock
 ) -> None:
-    channel = channel_for(live, state)
-    live.control("customer/comment", customer="Ann", message="Before the gap")
+    channel = channel_for(facebook_live, facebook_state)
+    facebook_live.control("customer/comment", customer="Ann", message="Before the gap")
     sources = channel.poll_sources()
-    assert sources == [f"conversations:{state.page_id}", f"feed:{state.page_id}"]
+    assert sources == [f"conversations:{facebook_state.page_id}", f"feed:{facebook_state.page_id}"]
     cursors = {source: channel.poll(source, None).cursor for source in sources}
 
-    clock.advance(hours=1)
-    live.control("tokens/expire", access_token=state.page_token)
-    comment = live.control("customer/comment", customer="Ann", message="Hello??")
+    careline_clock.advance(hours=1)
+    facebook_live.control("tokens/expire", access_token=facebook_state.page_token)
+    comment = facebook_live.control("customer/comment", customer="Ann", message="Hello??")
     with pytest.raises(SendError) as caught:
         channel.send(
             OutboundMessage(
                 channel="facebook",
-                account=state.page_id,
+                account=facebook_state.page_id,
                 text="Sorry!",
                 visibility=Visibility.PUBLIC,
                 idempotency_key="k",
@@ -136,27 +117,27 @@ def test_expired_token_then_backfill_recovers_the_gap_with_webhook_ids(
     with pytest.raises(SendError) as polled:
         channel.poll(sources[1], cursors[sources[1]])
     assert polled.value.needs_reconnect
-    assert not channel.is_healthy(clock.now())
+    assert not channel.is_healthy(careline_clock.now())
 
     # While careline is disconnected its webhook receiver is down too: nothing arrives.
-    live.take_deliveries()
-    live.stop_webhooks()
-    gap_start = len(state.deliveries)
-    clock.advance(minutes=30)
-    live.control("customer/comment", customer="Bo", message="Anyone there?")
-    live.control(
+    facebook_live.take_deliveries()
+    facebook_live.stop_webhooks()
+    gap_start = len(facebook_state.deliveries)
+    careline_clock.advance(minutes=30)
+    facebook_live.control("customer/comment", customer="Bo", message="Anyone there?")
+    facebook_live.control(
         "customer/comment", customer="Ann", message="Still waiting", reply_to=comment["comment_id"]
     )
-    live.control("customer/post", customer="Cy", message="Shop closed today?")
-    live.control("customer/message", customer="Ann", text="Please answer in private")
-    live.control("customer/message", customer="Dee", text="Where is order 99?")
-    missed = [m for d in state.deliveries[gap_start:] for m in channel.parse(d.body)]
-    assert live.take_deliveries() == []
+    facebook_live.control("customer/post", customer="Cy", message="Shop closed today?")
+    facebook_live.control("customer/message", customer="Ann", text="Please answer in private")
+    facebook_live.control("customer/message", customer="Dee", text="Where is order 99?")
+    missed = [m for d in facebook_state.deliveries[gap_start:] for m in channel.parse(d.body)]
+    assert facebook_live.take_deliveries() == []
 
     # The admin reconnects: a new token, a new channel object, the stored cursors.
-    new_token = live.control("tokens", account=state.page_id)["access_token"]
-    reconnected = channel_for(live, state, access_token=new_token)
-    assert reconnected.is_healthy(clock.now())
+    new_token = facebook_live.control("tokens", account=facebook_state.page_id)["access_token"]
+    reconnected = channel_for(facebook_live, facebook_state, access_token=new_token)
+    assert reconnected.is_healthy(careline_clock.now())
     recovered = []
     for source in sources:
         page = reconnected.poll(source, cursors[source])
@@ -175,10 +156,12 @@ def test_expired_token_then_backfill_recovers_the_gap_with_webhook_ids(
     assert comment["comment_id"] in by_id  # the comment answered with the expired token
 
 
-def test_a_second_poll_brings_nothing_new(live: LiveEmulator, state: FacebookEmulatorState) -> None:
-    channel = channel_for(live, state)
-    live.control("customer/comment", customer="Ann", message="Hi")
-    live.control("customer/message", customer="Ann", text="Hi")
+def test_a_second_poll_brings_nothing_new(
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState
+) -> None:
+    channel = channel_for(facebook_live, facebook_state)
+    facebook_live.control("customer/comment", customer="Ann", message="Hi")
+    facebook_live.control("customer/message", customer="Ann", text="Hi")
     for source in channel.poll_sources():
         first = channel.poll(source, None)
         second = channel.poll(source, first.cursor)
@@ -190,19 +173,19 @@ def test_a_second_poll_brings_nothing_new(live: LiveEmulator, state: FacebookEmu
 
 
 def test_old_items_are_left_behind_once_newer_ones_arrive(
-    live: LiveEmulator, state: FacebookEmulatorState, clock: FrozenClock
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState, careline_clock: FrozenClock
 ) -> None:
     """Each poll re-reads only a short overlap before the newest item it has seen."""
-    channel = channel_for(live, state)
-    source = f"feed:{state.page_id}"
-    first = live.control("customer/comment", customer="Ann", message="Hi")
+    channel = channel_for(facebook_live, facebook_state)
+    source = f"feed:{facebook_state.page_id}"
+    first = facebook_live.control("customer/comment", customer="Ann", message="Hi")
     cursor = channel.poll(source, None).cursor
-    clock.advance(hours=2)
-    second = live.control("customer/comment", customer="Bo", message="Later")
+    careline_clock.advance(hours=2)
+    second = facebook_live.control("customer/comment", customer="Bo", message="Later")
     page = channel.poll(source, cursor)
     assert second["comment_id"] in ids(parsed(channel, list(page.deliveries)))
-    clock.advance(hours=2)
-    third = live.control("customer/comment", customer="Cy", message="Even later")
+    careline_clock.advance(hours=2)
+    third = facebook_live.control("customer/comment", customer="Cy", message="Even later")
     latest = ids(parsed(channel, list(channel.poll(source, page.cursor).deliveries)))
     assert third["comment_id"] in latest
     assert first["comment_id"] not in latest
@@ -213,13 +196,13 @@ def test_old_items_are_left_behind_once_newer_ones_arrive(
 
 
 def test_conversations_page_across_polls(
-    live: LiveEmulator, state: FacebookEmulatorState, clock: FrozenClock
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState, careline_clock: FrozenClock
 ) -> None:
-    channel = channel_for(live, state, backfill_max_pages=1)
+    channel = channel_for(facebook_live, facebook_state, backfill_max_pages=1)
     for number in range(30):
-        live.control("customer/message", customer=f"c{number}", text=f"message {number}")
-        clock.advance(seconds=10)
-    source = f"conversations:{state.page_id}"
+        facebook_live.control("customer/message", customer=f"c{number}", text=f"message {number}")
+        careline_clock.advance(seconds=10)
+    source = f"conversations:{facebook_state.page_id}"
     cursor, collected, polls = None, [], 0
     while True:
         page = channel.poll(source, cursor)
@@ -234,23 +217,25 @@ def test_conversations_page_across_polls(
 
 
 def test_many_comments_on_one_post_are_all_collected(
-    live: LiveEmulator, state: FacebookEmulatorState, clock: FrozenClock
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState, careline_clock: FrozenClock
 ) -> None:
-    channel = channel_for(live, state)
-    post = state.latest_post()
+    channel = channel_for(facebook_live, facebook_state)
+    post = facebook_state.latest_post()
     for number in range(130):
-        state.customer_comment(
-            state.add_customer(f"c{number}"), f"comment {number}", post_id=post.id
+        facebook_state.customer_comment(
+            facebook_state.add_customer(f"c{number}"), f"comment {number}", post_id=post.id
         )
-        clock.advance(seconds=1)
-    page = channel.poll(f"feed:{state.page_id}", None)
+        careline_clock.advance(seconds=1)
+    page = channel.poll(f"feed:{facebook_state.page_id}", None)
     comments = [m for m in parsed(channel, list(page.deliveries)) if m.external_id != post.id]
     assert len({m.external_id for m in comments}) == 130
 
 
-def test_unknown_sources_and_cursors(live: LiveEmulator, state: FacebookEmulatorState) -> None:
-    channel = channel_for(live, state)
+def test_unknown_sources_and_cursors(
+    facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState
+) -> None:
+    channel = channel_for(facebook_live, facebook_state)
     with pytest.raises(ChannelError):
         channel.poll("feed:someone-else", None)
-    page = channel.poll(f"feed:{state.page_id}", "not a cursor")
+    page = channel.poll(f"feed:{facebook_state.page_id}", "not a cursor")
     assert json.loads(page.cursor or "")["since"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,34 +11,19 @@ from careline.testing.contract import ChannelContract, SendFailureCase
 from careline.types import Visibility
 from careline_facebook.channel import FacebookChannel
 from careline_facebook.emulator import (
-    EmulatorServers,
     FacebookEmulatorState,
     LiveEmulator,
-    create_emulator,
-    serve_emulator,
 )
 
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
+pytest_plugins = ["careline_facebook.testing"]
 
 
 @pytest.fixture
-def state(careline_clock: FrozenClock) -> FacebookEmulatorState:
-    return FacebookEmulatorState(clock=careline_clock)
-
-
-@pytest.fixture
-def live(servers: EmulatorServers, state: FacebookEmulatorState) -> LiveEmulator:
-    return servers.attach(state)
-
-
-@pytest.fixture
-def comment(live: LiveEmulator) -> dict[str, Any]:
-    made = live.control("customer/comment", customer="Ann", message="My parcel never arrived")
-    live.take_deliveries()
+def comment(facebook_live: LiveEmulator) -> dict[str, Any]:
+    made = facebook_live.control(
+        "customer/comment", customer="Ann", message="My parcel never arrived"
+    )
+    facebook_live.take_deliveries()
     return made
 
 
@@ -51,8 +35,10 @@ class TestFacebookCommentContract(ChannelContract):
         return "careline-facebook"
 
     @pytest.fixture
-    def channel_config(self, live: LiveEmulator, state: FacebookEmulatorState) -> dict[str, Any]:
-        return {"facebook": live.channel_config("page_id", state.page_id)}
+    def channel_config(
+        self, facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState
+    ) -> dict[str, Any]:
+        return {"facebook": facebook_live.channel_config("page_id", facebook_state.page_id)}
 
     @pytest.fixture
     def channel(
@@ -61,20 +47,22 @@ class TestFacebookCommentContract(ChannelContract):
         return FacebookChannel(channel_config["facebook"], clock=careline_clock)
 
     @pytest.fixture
-    def customer_delivery(self, live: LiveEmulator) -> WebhookRequest:
-        live.control("customer/comment", customer="Ann", message="My parcel never arrived")
-        return live.take_deliveries()[-1]
+    def customer_delivery(self, facebook_live: LiveEmulator) -> WebhookRequest:
+        facebook_live.control("customer/comment", customer="Ann", message="My parcel never arrived")
+        return facebook_live.take_deliveries()[-1]
 
     @pytest.fixture
-    def echo_delivery(self, live: LiveEmulator, comment: dict[str, Any]) -> WebhookRequest:
-        live.control("customer/post", by_page=True, message="Our summer sale starts today")
-        return live.take_deliveries()[-1]
+    def echo_delivery(self, facebook_live: LiveEmulator, comment: dict[str, Any]) -> WebhookRequest:
+        facebook_live.control("customer/post", by_page=True, message="Our summer sale starts today")
+        return facebook_live.take_deliveries()[-1]
 
     @pytest.fixture
-    def outbound(self, state: FacebookEmulatorState, comment: dict[str, Any]) -> OutboundMessage:
+    def outbound(
+        self, facebook_state: FacebookEmulatorState, comment: dict[str, Any]
+    ) -> OutboundMessage:
         return OutboundMessage(
             channel="facebook",
-            account=state.page_id,
+            account=facebook_state.page_id,
             text="Sorry to hear that, Ann. We are on it.",
             visibility=Visibility.PUBLIC,
             idempotency_key="reply-1",
@@ -84,11 +72,14 @@ class TestFacebookCommentContract(ChannelContract):
 
     @pytest.fixture
     def send_failures(
-        self, live: LiveEmulator, state: FacebookEmulatorState, comment: dict[str, Any]
+        self,
+        facebook_live: LiveEmulator,
+        facebook_state: FacebookEmulatorState,
+        comment: dict[str, Any],
     ) -> list[SendFailureCase]:
         private_reply = OutboundMessage(
             channel="facebook",
-            account=state.page_id,
+            account=facebook_state.page_id,
             text="Could you send us your order number?",
             visibility=Visibility.PRIVATE,
             idempotency_key="private-1",
@@ -96,32 +87,39 @@ class TestFacebookCommentContract(ChannelContract):
         )
 
         def reply_privately_once() -> None:
-            FacebookChannel(live.channel_config("page_id", state.page_id), clock=state.clock).send(
-                private_reply
-            )
+            FacebookChannel(
+                facebook_live.channel_config("page_id", facebook_state.page_id),
+                clock=facebook_state.clock,
+            ).send(private_reply)
 
         return [
             SendFailureCase(
-                "rate limited (code 4)", lambda: live.control("fail", code=4), "transient"
+                "rate limited (code 4)", lambda: facebook_live.control("fail", code=4), "transient"
             ),
             SendFailureCase(
-                "page limit (code 32)", lambda: live.control("fail", code=32), "transient"
+                "page limit (code 32)", lambda: facebook_live.control("fail", code=32), "transient"
             ),
             SendFailureCase(
-                "temporary (code 2)", lambda: live.control("fail", code=2, status=500), "transient"
+                "temporary (code 2)",
+                lambda: facebook_live.control("fail", code=2, status=500),
+                "transient",
             ),
-            SendFailureCase("HTTP 502", lambda: live.control("fail", http_status=502), "transient"),
+            SendFailureCase(
+                "HTTP 502", lambda: facebook_live.control("fail", http_status=502), "transient"
+            ),
             SendFailureCase(
                 "token expired (190/463)",
-                lambda: live.control("fail", code=190, subcode=463),
+                lambda: facebook_live.control("fail", code=190, subcode=463),
                 "reconnect",
             ),
             SendFailureCase(
-                "permission removed (200)", lambda: live.control("fail", code=200), "reconnect"
+                "permission removed (200)",
+                lambda: facebook_live.control("fail", code=200),
+                "reconnect",
             ),
             SendFailureCase(
                 "outside the window (10/2018278)",
-                lambda: live.control("fail", code=10, subcode=2018278),
+                lambda: facebook_live.control("fail", code=10, subcode=2018278),
                 "definitive",
             ),
             SendFailureCase(
@@ -137,25 +135,35 @@ class TestMessengerContract(TestFacebookCommentContract):
     """Messenger: a customer's private message in, a reply inside the window out."""
 
     @pytest.fixture
-    def customer_delivery(self, live: LiveEmulator) -> WebhookRequest:
-        live.control("customer/message", customer="Ben", text="Hi, my invoice is wrong")
-        return live.take_deliveries()[-1]
+    def customer_delivery(self, facebook_live: LiveEmulator) -> WebhookRequest:
+        facebook_live.control("customer/message", customer="Ben", text="Hi, my invoice is wrong")
+        return facebook_live.take_deliveries()[-1]
 
     @pytest.fixture
     def echo_delivery(
-        self, live: LiveEmulator, state: FacebookEmulatorState, outbound: OutboundMessage
+        self,
+        facebook_live: LiveEmulator,
+        facebook_state: FacebookEmulatorState,
+        outbound: OutboundMessage,
     ) -> WebhookRequest:
-        channel = FacebookChannel(live.channel_config("page_id", state.page_id), clock=state.clock)
+        channel = FacebookChannel(
+            facebook_live.channel_config("page_id", facebook_state.page_id),
+            clock=facebook_state.clock,
+        )
         channel.send(outbound)
-        return live.take_deliveries()[-1]
+        return facebook_live.take_deliveries()[-1]
 
     @pytest.fixture
-    def outbound(self, live: LiveEmulator, state: FacebookEmulatorState) -> OutboundMessage:
-        sent = live.control("customer/message", customer="Ben", text="Hi, my invoice is wrong")
-        live.take_deliveries()
+    def outbound(
+        self, facebook_live: LiveEmulator, facebook_state: FacebookEmulatorState
+    ) -> OutboundMessage:
+        sent = facebook_live.control(
+            "customer/message", customer="Ben", text="Hi, my invoice is wrong"
+        )
+        facebook_live.take_deliveries()
         return OutboundMessage(
             channel="facebook",
-            account=state.page_id,
+            account=facebook_state.page_id,
             text="Thanks Ben, let me check the invoice.",
             visibility=Visibility.PRIVATE,
             idempotency_key="dm-1",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from careline.channels import OutboundMessage, SendError
@@ -12,11 +11,8 @@ from careline.types import Visibility
 from careline_facebook.channel import FacebookChannel
 from careline_facebook.config import FacebookConfig
 from careline_facebook.emulator import (
-    EmulatorServers,
     FacebookEmulatorState,
     LiveEmulator,
-    create_emulator,
-    serve_emulator,
 )
 from careline_facebook.errors import GraphErrorBody, classify
 from careline_facebook.graph import GraphClient
@@ -24,34 +20,22 @@ from careline_facebook.usage import UsageGovernor, read_usage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
+pytest_plugins = ["careline_facebook.testing"]
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture
-def live(servers: EmulatorServers, clock: FrozenClock) -> LiveEmulator:
-    return servers.attach(FacebookEmulatorState(clock=clock))
-
-
-def page_of(live: LiveEmulator) -> str:
-    state = live.state
+def page_of(facebook_live: LiveEmulator) -> str:
+    state = facebook_live.state
     assert isinstance(state, FacebookEmulatorState)
     return state.page_id
 
 
-def public_reply(live: LiveEmulator) -> OutboundMessage:
-    comment = live.control("customer/comment", customer="Ann", message="Where is my parcel?")
+def public_reply(facebook_live: LiveEmulator) -> OutboundMessage:
+    comment = facebook_live.control(
+        "customer/comment", customer="Ann", message="Where is my parcel?"
+    )
     return OutboundMessage(
         channel="facebook",
-        account=page_of(live),
+        account=page_of(facebook_live),
         text="Checking now!",
         visibility=Visibility.PUBLIC,
         idempotency_key="k",
@@ -92,23 +76,25 @@ def outcome(error: SendError) -> str:
 
 @pytest.mark.parametrize(("code", "subcode", "expected", "label"), TABLE)
 def test_error_table(
-    live: LiveEmulator,
-    clock: FrozenClock,
+    facebook_live: LiveEmulator,
+    careline_clock: FrozenClock,
     code: int,
     subcode: int | None,
     expected: str,
     label: str,
 ) -> None:
-    channel = FacebookChannel(live.channel_config("page_id", page_of(live)), clock=clock)
-    message = public_reply(live)
-    live.control("fail", code=code, **({"subcode": subcode} if subcode else {}))
+    channel = FacebookChannel(
+        facebook_live.channel_config("page_id", page_of(facebook_live)), clock=careline_clock
+    )
+    message = public_reply(facebook_live)
+    facebook_live.control("fail", code=code, **({"subcode": subcode} if subcode else {}))
     with pytest.raises(SendError) as caught:
         channel.send(message)
     assert outcome(caught.value) == expected
     assert caught.value.code == label
     if expected == "transient" and code not in (1, 2):
         assert caught.value.retry_after
-    assert channel.is_healthy(clock.now()) is (expected != "reconnect")
+    assert channel.is_healthy(careline_clock.now()) is (expected != "reconnect")
 
 
 @pytest.mark.parametrize(
@@ -116,11 +102,13 @@ def test_error_table(
     [(500, "transient"), (502, "transient"), (503, "transient"), (404, "definitive")],
 )
 def test_bare_http_errors(
-    live: LiveEmulator, clock: FrozenClock, status: int, expected: str
+    facebook_live: LiveEmulator, careline_clock: FrozenClock, status: int, expected: str
 ) -> None:
-    channel = FacebookChannel(live.channel_config("page_id", page_of(live)), clock=clock)
-    message = public_reply(live)
-    live.control("fail", http_status=status)
+    channel = FacebookChannel(
+        facebook_live.channel_config("page_id", page_of(facebook_live)), clock=careline_clock
+    )
+    message = public_reply(facebook_live)
+    facebook_live.control("fail", http_status=status)
     with pytest.raises(SendError) as caught:
         channel.send(message)
     assert outcome(caught.value) == expected
@@ -132,9 +120,10 @@ def test_is_transient_flag_is_honoured() -> None:
     assert classify(400, body).transient
 
 
-def test_an_unreachable_api_is_transient(clock: FrozenClock) -> None:
+def test_an_unreachable_api_is_transient(careline_clock: FrozenClock) -> None:
     channel = FacebookChannel(
-        {"page_id": "1", "access_token": "t", "base_url": "http://127.0.0.1:9"}, clock=clock
+        {"page_id": "1", "access_token": "t", "base_url": "http://127.0.0.1:9"},
+        clock=careline_clock,
     )
     with pytest.raises(SendError) as caught:
         channel.check_connection()
@@ -142,12 +131,12 @@ def test_an_unreachable_api_is_transient(clock: FrozenClock) -> None:
     assert caught.value.code == "network"
 
 
-def test_without_a_token_the_channel_needs_a_reconnect(clock: FrozenClock) -> None:
-    channel = FacebookChannel({"page_id": "1"}, clock=clock)
+def test_without_a_token_the_channel_needs_a_reconnect(careline_clock: FrozenClock) -> None:
+    channel = FacebookChannel({"page_id": "1"}, clock=careline_clock)
     with pytest.raises(SendError) as caught:
         channel.check_connection()
     assert caught.value.needs_reconnect
-    assert not channel.is_healthy(clock.now())
+    assert not channel.is_healthy(careline_clock.now())
     assert channel.poll_sources() == []
 
 
@@ -228,21 +217,21 @@ def test_the_pause_grows_with_usage_and_stops_short_of_the_limit(
     percents: list[int], slow: int, extra: int
 ) -> None:
     """Meta reports whole percentages; the delay never shrinks as usage grows."""
-    clock = FrozenClock()
+    frozen = FrozenClock()
     pause_at = min(slow + extra, 100)
     delays = []
     for percent in sorted(percents):
         governor = UsageGovernor(slow_down_at=slow, pause_at=pause_at, max_delay=2.0)
         governor.record(
-            read_usage({"x-app-usage": json.dumps({"call_count": percent})}), clock.now()
+            read_usage({"x-app-usage": json.dumps({"call_count": percent})}), frozen.now()
         )
         if percent >= pause_at:
             with pytest.raises(SendError) as caught:
-                governor.before_call(clock.now())
+                governor.before_call(frozen.now())
             assert caught.value.transient
             assert caught.value.retry_after
             continue
-        delay = governor.before_call(clock.now())
+        delay = governor.before_call(frozen.now())
         assert 0 <= delay <= 2.0
         assert (delay > 0) is (percent > slow)
         delays.append(delay)
@@ -255,14 +244,18 @@ def call_repeatedly(channel: FacebookChannel, times: int) -> None:
 
 
 def test_the_client_backs_off_before_the_emulator_refuses(
-    live: LiveEmulator, clock: FrozenClock
+    facebook_live: LiveEmulator, careline_clock: FrozenClock
 ) -> None:
-    live.control("usage", calls_per_hour=20)
+    facebook_live.control("usage", calls_per_hour=20)
     slept: list[float] = []
-    config = live.channel_config(
-        "page_id", page_of(live), usage_slow_down_at=50, usage_pause_at=90, usage_max_delay=1.0
+    config = facebook_live.channel_config(
+        "page_id",
+        page_of(facebook_live),
+        usage_slow_down_at=50,
+        usage_pause_at=90,
+        usage_max_delay=1.0,
     )
-    channel = FacebookChannel(config, clock=clock, sleep=slept.append)
+    channel = FacebookChannel(config, clock=careline_clock, sleep=slept.append)
     with pytest.raises(SendError) as caught:
         call_repeatedly(channel, 25)
     assert caught.value.code == "usage"
@@ -270,20 +263,20 @@ def test_the_client_backs_off_before_the_emulator_refuses(
     assert caught.value.retry_after
     assert slept
     assert slept == sorted(slept)
-    assert live.state.answered_errors == []
-    assert live.state.usage_percent(page_of(live)) < 100
-    clock.advance(hours=1)
+    assert facebook_live.state.answered_errors == []
+    assert facebook_live.state.usage_percent(page_of(facebook_live)) < 100
+    careline_clock.advance(hours=1)
     assert channel.check_connection() == "Acme Care"
 
 
 def test_the_emulators_own_limit_is_a_transient_error(
-    live: LiveEmulator, clock: FrozenClock
+    facebook_live: LiveEmulator, careline_clock: FrozenClock
 ) -> None:
-    live.control("usage", calls_per_hour=3)
-    config = live.channel_config(
-        "page_id", page_of(live), usage_slow_down_at=100, usage_pause_at=100
+    facebook_live.control("usage", calls_per_hour=3)
+    config = facebook_live.channel_config(
+        "page_id", page_of(facebook_live), usage_slow_down_at=100, usage_pause_at=100
     )
-    channel = FacebookChannel(config, clock=clock, sleep=lambda _: None)
+    channel = FacebookChannel(config, clock=careline_clock, sleep=lambda _: None)
     with pytest.raises(SendError) as caught:
         call_repeatedly(channel, 5)
     assert caught.value.transient
@@ -291,8 +284,8 @@ def test_the_emulators_own_limit_is_a_transient_error(
 
 
 # --- secrets ---------------------------------------------------------------------------------
-def test_secrets_never_show_in_reprs(live: LiveEmulator) -> None:
-    table = live.channel_config("page_id", page_of(live))
+def test_secrets_never_show_in_reprs(facebook_live: LiveEmulator) -> None:
+    table = facebook_live.channel_config("page_id", page_of(facebook_live))
     config = FacebookConfig.model_validate(table)
     channel = FacebookChannel(table)
     client = GraphClient(config, clock=FrozenClock())
@@ -302,8 +295,8 @@ def test_secrets_never_show_in_reprs(live: LiveEmulator) -> None:
         assert table["verify_token"] not in text
 
 
-def test_the_token_travels_in_a_header_not_in_the_url(live: LiveEmulator) -> None:
-    channel = FacebookChannel(live.channel_config("page_id", page_of(live)))
+def test_the_token_travels_in_a_header_not_in_the_url(facebook_live: LiveEmulator) -> None:
+    channel = FacebookChannel(facebook_live.channel_config("page_id", page_of(facebook_live)))
     channel.check_connection()
-    token = live.channel_config("page_id", page_of(live))["access_token"]
-    assert all(token not in path for _, path in live.state.requests)
+    token = facebook_live.channel_config("page_id", page_of(facebook_live))["access_token"]
+    assert all(token not in path for _, path in facebook_live.state.requests)

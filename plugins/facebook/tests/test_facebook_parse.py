@@ -5,24 +5,22 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from careline.channels import ParseError
-from careline.clock import FrozenClock
 from careline.types import Direction, MessageKind, Visibility
 from careline_facebook.channel import FacebookChannel
 from careline_facebook.emulator import (
-    EmulatorServers,
     FacebookEmulatorState,
     LiveEmulator,
-    create_emulator,
-    serve_emulator,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+pytest_plugins = ["careline_facebook.testing"]
+
 
 PAGE = "370873143344730"
 POST = f"{PAGE}_690891113073877"
@@ -416,38 +414,35 @@ def test_seconds_and_milliseconds_give_the_same_time(seconds: int) -> None:
 
 
 # --- what the emulator delivers ----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
 
 
-@pytest.fixture
-def live(servers: EmulatorServers) -> LiveEmulator:
-    return servers.attach(FacebookEmulatorState(clock=FrozenClock()))
-
-
-def test_every_emulated_delivery_parses(live: LiveEmulator) -> None:
-    state = live.state
+def test_every_emulated_delivery_parses(facebook_live: LiveEmulator) -> None:
+    state = facebook_live.state
     assert isinstance(state, FacebookEmulatorState)
-    channel = FacebookChannel(live.channel_config("page_id", state.page_id))
-    comment = live.control(
+    channel = FacebookChannel(facebook_live.channel_config("page_id", state.page_id))
+    comment = facebook_live.control(
         "customer/comment",
         customer="Ann",
         message="Where is my parcel?",
         photo="https://x/parcel.jpg",
     )
-    reply = live.control(
+    reply = facebook_live.control(
         "customer/comment", customer="Cy", message="Same here", reply_to=comment["comment_id"]
     )
-    live.control("customer/edit", comment_id=comment["comment_id"], message="Where is parcel 12?")
-    live.control("customer/remove", comment_id=reply["comment_id"])
-    visitor = live.control("customer/post", customer="Bo", message="Are you open on Sunday?")
-    dm = live.control(
+    facebook_live.control(
+        "customer/edit", comment_id=comment["comment_id"], message="Where is parcel 12?"
+    )
+    facebook_live.control("customer/remove", comment_id=reply["comment_id"])
+    visitor = facebook_live.control(
+        "customer/post", customer="Bo", message="Are you open on Sunday?"
+    )
+    dm = facebook_live.control(
         "customer/message", customer="Ann", text="Order 12", image_url="https://x/i.png"
     )
-    live.control("customer/postback", customer="Ann", title="Talk to a human", payload="HUMAN")
-    deliveries = live.take_deliveries()
+    facebook_live.control(
+        "customer/postback", customer="Ann", title="Talk to a human", payload="HUMAN"
+    )
+    deliveries = facebook_live.take_deliveries()
     assert all(channel.verify_webhook(d) for d in deliveries)
     parsed = [m for d in deliveries for m in channel.parse(d.body)]
     summary = [(m.kind, m.direction, m.external_id, m.thread_key) for m in parsed]

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pluggy
 import pytest
-from careline.clock import FrozenClock
 from careline.config import ConfigError, Settings
 from careline_facebook.channel import FacebookChannel
 from careline_facebook.emulator import (
-    EmulatorServers,
     FacebookEmulatorState,
     LiveEmulator,
-    create_emulator,
-    serve_emulator,
 )
+
+pytest_plugins = ["careline_facebook.testing"]
 
 PluginManagerFactory = Callable[..., pluggy.PluginManager]
 
@@ -35,6 +33,7 @@ def pm(careline_plugin_manager: PluginManagerFactory) -> pluggy.PluginManager:
 def test_careline_register_channels_provides_the_facebook_channel(
     pm: pluggy.PluginManager,
 ) -> None:
+
     registered = [c for classes in pm.hook.careline_register_channels() for c in classes]
     assert FacebookChannel in registered
 
@@ -119,21 +118,12 @@ def test_a_disabled_table_needs_nothing(pm: pluggy.PluginManager, tmp_path: Path
 
 
 # --- commands --------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
 
 
-@pytest.fixture
-def live(servers: EmulatorServers) -> LiveEmulator:
-    return servers.attach(FacebookEmulatorState(clock=FrozenClock()))
-
-
-def write_instance_config(home: Path, live: LiveEmulator) -> dict[str, str]:
-    state = live.state
+def write_instance_config(home: Path, facebook_live: LiveEmulator) -> dict[str, str]:
+    state = facebook_live.state
     assert isinstance(state, FacebookEmulatorState)
-    config = live.channel_config("page_id", state.page_id)
+    config = facebook_live.channel_config("page_id", state.page_id)
     (home / "careline.toml").write_text(
         "\n".join(
             [
@@ -141,7 +131,7 @@ def write_instance_config(home: Path, live: LiveEmulator) -> dict[str, str]:
                 f'page_id = "{state.page_id}"',
                 'access_token = "$env:FB_TOKEN"',
                 'app_secret = "$env:FB_SECRET"',
-                f'base_url = "{live.base_url}"',
+                f'base_url = "{facebook_live.base_url}"',
             ]
         )
     )
@@ -164,9 +154,9 @@ def test_check_reports_a_working_token(
     pm: pluggy.PluginManager,
     careline_cli: Callable[..., Any],
     careline_home: Path,
-    live: LiveEmulator,
+    facebook_live: LiveEmulator,
 ) -> None:
-    environ = write_instance_config(careline_home, live)
+    environ = write_instance_config(careline_home, facebook_live)
     result = careline_cli("facebook", "check", pm=pm, env=environ)
     assert result.exit_code == 0, result.output
     assert "connected to Acme Care" in result.output
@@ -177,10 +167,10 @@ def test_check_says_when_the_token_expired(
     pm: pluggy.PluginManager,
     careline_cli: Callable[..., Any],
     careline_home: Path,
-    live: LiveEmulator,
+    facebook_live: LiveEmulator,
 ) -> None:
-    environ = write_instance_config(careline_home, live)
-    live.control("tokens/expire", access_token=environ["FB_TOKEN"])
+    environ = write_instance_config(careline_home, facebook_live)
+    facebook_live.control("tokens/expire", access_token=environ["FB_TOKEN"])
     result = careline_cli("facebook", "check", pm=pm, env=environ)
     assert result.exit_code != 0
     assert "reconnect" in result.output
@@ -198,12 +188,13 @@ def test_the_emulator_banner_tells_how_to_connect() -> None:
 
 
 def test_a_runtime_builds_the_configured_channel(
-    careline_runtime: Callable[..., Any], live: LiveEmulator
+    careline_runtime: Callable[..., Any], facebook_live: LiveEmulator
 ) -> None:
-    state = live.state
+    state = facebook_live.state
     assert isinstance(state, FacebookEmulatorState)
     runtime = careline_runtime(
-        "careline-facebook", config={"facebook": live.channel_config("page_id", state.page_id)}
+        "careline-facebook",
+        config={"facebook": facebook_live.channel_config("page_id", state.page_id)},
     )
     channel = runtime.channel("facebook")
     assert isinstance(channel, FacebookChannel)

@@ -8,7 +8,6 @@ private reply per comment within 7 days.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -18,14 +17,13 @@ from careline.send_policy import MESSAGE_TAG, RESPONSE, decide
 from careline.types import Visibility
 from careline_facebook.channel import FacebookChannel
 from careline_facebook.emulator import (
-    EmulatorServers,
-    FacebookEmulatorState,
     LiveEmulator,
-    create_emulator,
-    serve_emulator,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+pytest_plugins = ["careline_facebook.testing"]
+
 
 MANIFEST = FacebookChannel.manifest
 DAY = timedelta(days=1)
@@ -34,8 +32,7 @@ SECOND = timedelta(seconds=1)
 
 # --- the policy with the manifest ----------------------------------------------------------------
 def private(now_offset: timedelta, *, automated: bool = False):
-    clock = FrozenClock()
-    last = clock.now()
+    last = FrozenClock().now()
     return decide(
         MANIFEST,
         visibility=Visibility.PRIVATE,
@@ -101,31 +98,10 @@ def test_the_manifest_declares_meta_rules() -> None:
 
 
 # --- against the emulator -------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture
-def live(servers: EmulatorServers, clock: FrozenClock) -> LiveEmulator:
-    return servers.attach(FacebookEmulatorState(clock=clock))
-
-
-@pytest.fixture
-def channel(live: LiveEmulator, clock: FrozenClock) -> FacebookChannel:
-    state = live.state
-    assert isinstance(state, FacebookEmulatorState)
-    return FacebookChannel(live.channel_config("page_id", state.page_id), clock=clock)
 
 
 def dm(
-    channel: FacebookChannel,
+    facebook_channel: FacebookChannel,
     psid: str,
     text: str,
     messaging_type: str | None,
@@ -133,7 +109,7 @@ def dm(
 ) -> OutboundMessage:
     return OutboundMessage(
         channel="facebook",
-        account=channel.account_id or "",
+        account=facebook_channel.account_id or "",
         text=text,
         visibility=Visibility.PRIVATE,
         idempotency_key=f"{psid}-{text}",
@@ -143,26 +119,34 @@ def dm(
     )
 
 
-def refused(channel: FacebookChannel, message: OutboundMessage) -> SendError:
+def refused(facebook_channel: FacebookChannel, message: OutboundMessage) -> SendError:
     with pytest.raises(SendError) as caught:
-        channel.send(message)
+        facebook_channel.send(message)
     return caught.value
 
 
 def test_a_dm_is_answered_inside_tagged_after_and_refused_at_8_days(
-    live: LiveEmulator, channel: FacebookChannel, clock: FrozenClock
+    facebook_live: LiveEmulator, facebook_channel: FacebookChannel, careline_clock: FrozenClock
 ) -> None:
-    psid = live.control("customer/message", customer="Ann", text="My invoice is wrong")["psid"]
-    assert channel.send(dm(channel, psid, "Looking into it", RESPONSE)).external_id.startswith("m_")
+    psid = facebook_live.control("customer/message", customer="Ann", text="My invoice is wrong")[
+        "psid"
+    ]
+    assert facebook_channel.send(
+        dm(facebook_channel, psid, "Looking into it", RESPONSE)
+    ).external_id.startswith("m_")
 
-    clock.advance(hours=30)
-    late = refused(channel, dm(channel, psid, "Fixed!", RESPONSE))
+    careline_clock.advance(hours=30)
+    late = refused(facebook_channel, dm(facebook_channel, psid, "Fixed!", RESPONSE))
     assert (late.transient, late.needs_reconnect, late.code) == (False, False, "10/2018278")
     assert "window" in str(late)
-    assert channel.send(dm(channel, psid, "Fixed!", MESSAGE_TAG, "HUMAN_AGENT")).external_id
+    assert facebook_channel.send(
+        dm(facebook_channel, psid, "Fixed!", MESSAGE_TAG, "HUMAN_AGENT")
+    ).external_id
 
-    clock.advance(days=7)
-    too_late = refused(channel, dm(channel, psid, "Anything else?", MESSAGE_TAG, "HUMAN_AGENT"))
+    careline_clock.advance(days=7)
+    too_late = refused(
+        facebook_channel, dm(facebook_channel, psid, "Anything else?", MESSAGE_TAG, "HUMAN_AGENT")
+    )
     assert (too_late.transient, too_late.needs_reconnect, too_late.code) == (
         False,
         False,
@@ -170,58 +154,64 @@ def test_a_dm_is_answered_inside_tagged_after_and_refused_at_8_days(
     )
 
 
-def test_retired_tags_are_refused(live: LiveEmulator, channel: FacebookChannel) -> None:
-    psid = live.control("customer/message", customer="Ann", text="hi")["psid"]
+def test_retired_tags_are_refused(
+    facebook_live: LiveEmulator, facebook_channel: FacebookChannel
+) -> None:
+    psid = facebook_live.control("customer/message", customer="Ann", text="hi")["psid"]
     error = refused(
-        channel, dm(channel, psid, "Your event starts soon", MESSAGE_TAG, "CONFIRMED_EVENT_UPDATE")
+        facebook_channel,
+        dm(facebook_channel, psid, "Your event starts soon", MESSAGE_TAG, "CONFIRMED_EVENT_UPDATE"),
     )
     assert (error.transient, error.code) == (False, "100")
 
 
 def test_the_customer_writing_again_reopens_the_window(
-    live: LiveEmulator, channel: FacebookChannel, clock: FrozenClock
+    facebook_live: LiveEmulator, facebook_channel: FacebookChannel, careline_clock: FrozenClock
 ) -> None:
-    psid = live.control("customer/message", customer="Ann", text="hi")["psid"]
-    clock.advance(days=3)
-    assert refused(channel, dm(channel, psid, "still there?", RESPONSE)).code == "10/2018278"
-    live.control("customer/message", customer="Ann", text="yes, still waiting")
-    assert channel.send(dm(channel, psid, "still there?", RESPONSE)).external_id
+    psid = facebook_live.control("customer/message", customer="Ann", text="hi")["psid"]
+    careline_clock.advance(days=3)
+    assert (
+        refused(facebook_channel, dm(facebook_channel, psid, "still there?", RESPONSE)).code
+        == "10/2018278"
+    )
+    facebook_live.control("customer/message", customer="Ann", text="yes, still waiting")
+    assert facebook_channel.send(dm(facebook_channel, psid, "still there?", RESPONSE)).external_id
 
 
 def test_private_replies_once_per_comment_within_7_days(
-    live: LiveEmulator, channel: FacebookChannel, clock: FrozenClock
+    facebook_live: LiveEmulator, facebook_channel: FacebookChannel, careline_clock: FrozenClock
 ) -> None:
-    first = live.control("customer/comment", customer="Ann", message="Broken on arrival")
-    second = live.control("customer/comment", customer="Bo", message="Mine too")
+    first = facebook_live.control("customer/comment", customer="Ann", message="Broken on arrival")
+    second = facebook_live.control("customer/comment", customer="Bo", message="Mine too")
 
     def private_reply(comment_id: str) -> OutboundMessage:
         return OutboundMessage(
             channel="facebook",
-            account=channel.account_id or "",
+            account=facebook_channel.account_id or "",
             text="Please DM us your order",
             visibility=Visibility.PRIVATE,
             idempotency_key=comment_id,
             private_reply_to=comment_id,
         )
 
-    clock.advance(days=6)
-    assert channel.send(private_reply(first["comment_id"])).external_id
-    again = refused(channel, private_reply(first["comment_id"]))
+    careline_clock.advance(days=6)
+    assert facebook_channel.send(private_reply(first["comment_id"])).external_id
+    again = refused(facebook_channel, private_reply(first["comment_id"]))
     assert (again.transient, again.code) == (False, "10900")
 
-    clock.advance(days=1, seconds=1)
-    late = refused(channel, private_reply(second["comment_id"]))
+    careline_clock.advance(days=1, seconds=1)
+    late = refused(facebook_channel, private_reply(second["comment_id"]))
     assert (late.transient, late.code) == (False, "10/2018278")
 
 
 def test_a_private_reply_does_not_open_the_window(
-    live: LiveEmulator, channel: FacebookChannel
+    facebook_live: LiveEmulator, facebook_channel: FacebookChannel
 ) -> None:
-    comment = live.control("customer/comment", customer="Ann", message="Broken on arrival")
-    sent = channel.send(
+    comment = facebook_live.control("customer/comment", customer="Ann", message="Broken on arrival")
+    sent = facebook_channel.send(
         OutboundMessage(
             channel="facebook",
-            account=channel.account_id or "",
+            account=facebook_channel.account_id or "",
             text="Please DM us",
             visibility=Visibility.PRIVATE,
             idempotency_key="pr",
@@ -229,9 +219,13 @@ def test_a_private_reply_does_not_open_the_window(
         )
     )
     psid = sent.raw["recipient_id"]
-    assert refused(channel, dm(channel, psid, "and?", RESPONSE)).code == "10/2018278"
-    live.control("customer/message", customer=psid, text="Order 4411")
-    assert channel.send(dm(channel, psid, "Thanks, refund on its way", RESPONSE)).external_id
+    assert (
+        refused(facebook_channel, dm(facebook_channel, psid, "and?", RESPONSE)).code == "10/2018278"
+    )
+    facebook_live.control("customer/message", customer=psid, text="Order 4411")
+    assert facebook_channel.send(
+        dm(facebook_channel, psid, "Thanks, refund on its way", RESPONSE)
+    ).external_id
 
 
 _customers = itertools.count()
@@ -244,29 +238,34 @@ _customers = itertools.count()
 )
 @given(elapsed=st.integers(0, 9 * 86400), automated=st.booleans())
 def test_the_policy_and_the_platform_agree(
-    live: LiveEmulator,
-    channel: FacebookChannel,
-    clock: FrozenClock,
+    facebook_live: LiveEmulator,
+    facebook_channel: FacebookChannel,
+    careline_clock: FrozenClock,
     elapsed: int,
     automated: bool,
 ) -> None:
     """Whatever the policy allows, the emulator accepts; what it refuses, Meta would too."""
     name = f"customer-{next(_customers)}"
-    psid = live.control("customer/message", customer=name, text="hello")["psid"]
-    written = clock.now()
-    clock.advance(seconds=elapsed)
+    psid = facebook_live.control("customer/message", customer=name, text="hello")["psid"]
+    written = careline_clock.now()
+    careline_clock.advance(seconds=elapsed)
     decision = decide(
         MANIFEST,
         visibility=Visibility.PRIVATE,
-        now=clock.now(),
+        now=careline_clock.now(),
         last_inbound_at=written,
         automated=automated,
     )
     if decision.allowed:
-        sent = channel.send(dm(channel, psid, "reply", decision.messaging_type, decision.tag))
+        sent = facebook_channel.send(
+            dm(facebook_channel, psid, "reply", decision.messaging_type, decision.tag)
+        )
         assert sent.external_id
         return
-    assert refused(channel, dm(channel, psid, "reply", RESPONSE)).code == "10/2018278"
+    assert (
+        refused(facebook_channel, dm(facebook_channel, psid, "reply", RESPONSE)).code
+        == "10/2018278"
+    )
     if elapsed > 7 * 86400:
-        tagged = dm(channel, psid, "reply", MESSAGE_TAG, "HUMAN_AGENT")
-        assert refused(channel, tagged).code == "10/2018278"
+        tagged = dm(facebook_channel, psid, "reply", MESSAGE_TAG, "HUMAN_AGENT")
+        assert refused(facebook_channel, tagged).code == "10/2018278"

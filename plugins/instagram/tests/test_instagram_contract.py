@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,31 +9,19 @@ from careline.channels import OutboundMessage, WebhookRequest
 from careline.clock import FrozenClock
 from careline.testing.contract import ChannelContract, SendFailureCase
 from careline.types import Visibility
-from careline_facebook.emulator import EmulatorServers, LiveEmulator, serve_emulator
+from careline_facebook.emulator import LiveEmulator
 from careline_instagram.channel import InstagramChannel
-from careline_instagram.emulator import InstagramEmulatorState, create_emulator
+from careline_instagram.emulator import InstagramEmulatorState
 
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
+pytest_plugins = ["careline_instagram.testing"]
 
 
 @pytest.fixture
-def state(careline_clock: FrozenClock) -> InstagramEmulatorState:
-    return InstagramEmulatorState(clock=careline_clock)
-
-
-@pytest.fixture
-def live(servers: EmulatorServers, state: InstagramEmulatorState) -> LiveEmulator:
-    return servers.attach(state)
-
-
-@pytest.fixture
-def comment(live: LiveEmulator) -> dict[str, Any]:
-    made = live.control("customer/comment", customer="ann.example", text="Is this in stock?")
-    live.take_deliveries()
+def comment(instagram_live: LiveEmulator) -> dict[str, Any]:
+    made = instagram_live.control(
+        "customer/comment", customer="ann.example", text="Is this in stock?"
+    )
+    instagram_live.take_deliveries()
     return made
 
 
@@ -46,8 +33,12 @@ class TestInstagramCommentContract(ChannelContract):
         return "careline-instagram"
 
     @pytest.fixture
-    def channel_config(self, live: LiveEmulator, state: InstagramEmulatorState) -> dict[str, Any]:
-        return {"instagram": live.channel_config("ig_user_id", state.ig_user_id)}
+    def channel_config(
+        self, instagram_live: LiveEmulator, instagram_state: InstagramEmulatorState
+    ) -> dict[str, Any]:
+        return {
+            "instagram": instagram_live.channel_config("ig_user_id", instagram_state.ig_user_id)
+        }
 
     @pytest.fixture
     def channel(
@@ -56,22 +47,24 @@ class TestInstagramCommentContract(ChannelContract):
         return InstagramChannel(channel_config["instagram"], clock=careline_clock)
 
     @pytest.fixture
-    def customer_delivery(self, live: LiveEmulator) -> WebhookRequest:
-        live.control("customer/comment", customer="ann.example", text="Is this in stock?")
-        return live.take_deliveries()[-1]
+    def customer_delivery(self, instagram_live: LiveEmulator) -> WebhookRequest:
+        instagram_live.control("customer/comment", customer="ann.example", text="Is this in stock?")
+        return instagram_live.take_deliveries()[-1]
 
     @pytest.fixture
     def echo_delivery(
-        self, channel: InstagramChannel, live: LiveEmulator, outbound: OutboundMessage
+        self, channel: InstagramChannel, instagram_live: LiveEmulator, outbound: OutboundMessage
     ) -> WebhookRequest:
         channel.send(outbound)
-        return live.take_deliveries()[-1]
+        return instagram_live.take_deliveries()[-1]
 
     @pytest.fixture
-    def outbound(self, state: InstagramEmulatorState, comment: dict[str, Any]) -> OutboundMessage:
+    def outbound(
+        self, instagram_state: InstagramEmulatorState, comment: dict[str, Any]
+    ) -> OutboundMessage:
         return OutboundMessage(
             channel="instagram",
-            account=state.ig_user_id,
+            account=instagram_state.ig_user_id,
             text="Yes! Sizes S to L are in stock.",
             visibility=Visibility.PUBLIC,
             idempotency_key="reply-1",
@@ -81,11 +74,14 @@ class TestInstagramCommentContract(ChannelContract):
 
     @pytest.fixture
     def send_failures(
-        self, live: LiveEmulator, state: InstagramEmulatorState, comment: dict[str, Any]
+        self,
+        instagram_live: LiveEmulator,
+        instagram_state: InstagramEmulatorState,
+        comment: dict[str, Any],
     ) -> list[SendFailureCase]:
         private_reply = OutboundMessage(
             channel="instagram",
-            account=state.ig_user_id,
+            account=instagram_state.ig_user_id,
             text="Which size are you looking for?",
             visibility=Visibility.PRIVATE,
             idempotency_key="private-1",
@@ -94,23 +90,30 @@ class TestInstagramCommentContract(ChannelContract):
 
         def reply_privately_once() -> None:
             InstagramChannel(
-                live.channel_config("ig_user_id", state.ig_user_id), clock=state.clock
+                instagram_live.channel_config("ig_user_id", instagram_state.ig_user_id),
+                clock=instagram_state.clock,
             ).send(private_reply)
 
         return [
-            SendFailureCase("app limit (4)", lambda: live.control("fail", code=4), "transient"),
             SendFailureCase(
-                "business limit (80002)", lambda: live.control("fail", code=80002), "transient"
+                "app limit (4)", lambda: instagram_live.control("fail", code=4), "transient"
             ),
-            SendFailureCase("HTTP 503", lambda: live.control("fail", http_status=503), "transient"),
+            SendFailureCase(
+                "business limit (80002)",
+                lambda: instagram_live.control("fail", code=80002),
+                "transient",
+            ),
+            SendFailureCase(
+                "HTTP 503", lambda: instagram_live.control("fail", http_status=503), "transient"
+            ),
             SendFailureCase(
                 "token expired (190/463)",
-                lambda: live.control("fail", code=190, subcode=463),
+                lambda: instagram_live.control("fail", code=190, subcode=463),
                 "reconnect",
             ),
             SendFailureCase(
                 "person unavailable (551)",
-                lambda: live.control("fail", code=551, subcode=1545041),
+                lambda: instagram_live.control("fail", code=551, subcode=1545041),
                 "definitive",
             ),
             SendFailureCase(
@@ -126,19 +129,23 @@ class TestInstagramDirectContract(TestInstagramCommentContract):
     """Instagram Direct: a customer's message in, a reply inside the window out."""
 
     @pytest.fixture
-    def customer_delivery(self, live: LiveEmulator) -> WebhookRequest:
-        live.control("customer/message", customer="bo.example", text="Do you ship to Norway?")
-        return live.take_deliveries()[-1]
-
-    @pytest.fixture
-    def outbound(self, live: LiveEmulator, state: InstagramEmulatorState) -> OutboundMessage:
-        sent = live.control(
+    def customer_delivery(self, instagram_live: LiveEmulator) -> WebhookRequest:
+        instagram_live.control(
             "customer/message", customer="bo.example", text="Do you ship to Norway?"
         )
-        live.take_deliveries()
+        return instagram_live.take_deliveries()[-1]
+
+    @pytest.fixture
+    def outbound(
+        self, instagram_live: LiveEmulator, instagram_state: InstagramEmulatorState
+    ) -> OutboundMessage:
+        sent = instagram_live.control(
+            "customer/message", customer="bo.example", text="Do you ship to Norway?"
+        )
+        instagram_live.take_deliveries()
         return OutboundMessage(
             channel="instagram",
-            account=state.ig_user_id,
+            account=instagram_state.ig_user_id,
             text="We do, in 3–5 days.",
             visibility=Visibility.PRIVATE,
             idempotency_key="dm-1",

@@ -2,50 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from careline.channels import OutboundMessage, ParseError
-from careline.clock import FrozenClock
 from careline.types import Direction, Source, Visibility
-from careline_facebook.emulator import EmulatorServers, LiveEmulator, serve_emulator
+from careline_facebook.emulator import LiveEmulator
 from careline_instagram.channel import InstagramChannel
-from careline_instagram.emulator import InstagramEmulatorState, create_emulator
+from careline_instagram.emulator import InstagramEmulatorState
 from careline_instagram.mentions import MentionFetchError, mention_thread, parse_mention_thread
 from hypothesis import given
 from hypothesis import strategies as st
 
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
-
-
-@pytest.fixture
-def state() -> InstagramEmulatorState:
-    return InstagramEmulatorState(clock=FrozenClock())
-
-
-@pytest.fixture
-def live(servers: EmulatorServers, state: InstagramEmulatorState) -> LiveEmulator:
-    return servers.attach(state)
-
-
-@pytest.fixture
-def channel(live: LiveEmulator, state: InstagramEmulatorState) -> InstagramChannel:
-    return InstagramChannel(live.channel_config("ig_user_id", state.ig_user_id), clock=state.clock)
+pytest_plugins = ["careline_instagram.testing"]
 
 
 def test_a_comment_mention_arrives_with_its_text(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    mention = live.control(
+
+    mention = instagram_live.control(
         "customer/mention", customer="cy.example", text="@acme.care my lamp arrived broken"
     )
-    [delivery] = live.take_deliveries()
+    [delivery] = instagram_live.take_deliveries()
     assert "broken" not in delivery.body.decode()  # the delivery carries ids only
-    [message] = channel.parse(delivery.body)
+    [message] = instagram_channel.parse(delivery.body)
     assert message.text == "@acme.care my lamp arrived broken"
     assert message.external_id == mention["comment_id"]
     assert (message.author.handle, message.author.external_id) == (
@@ -58,60 +39,66 @@ def test_a_comment_mention_arrives_with_its_text(
         Source.OWNED,
         Direction.INBOUND,
     )
-    assert message.created_at == state.now()
+    assert message.created_at == instagram_state.now()
 
 
 def test_a_caption_mention_arrives_with_the_caption(
-    live: LiveEmulator, channel: InstagramChannel
+    instagram_live: LiveEmulator, instagram_channel: InstagramChannel
 ) -> None:
-    mention = live.control(
+    mention = instagram_live.control(
         "customer/mention", customer="dee", text="Sunday with my @acme.care mug", in_caption=True
     )
-    [message] = channel.parse(live.take_deliveries()[-1].body)
+    [message] = instagram_channel.parse(instagram_live.take_deliveries()[-1].body)
     assert message.text == "Sunday with my @acme.care mug"
     assert message.external_id == mention["media_id"]
     assert message.thread_key == f"mention:{mention['media_id']}"
 
 
 def test_an_expired_token_dead_letters_the_mention(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    live.control("customer/mention", customer="cy", text="@acme.care hello?")
-    delivery = live.take_deliveries()[-1]
-    live.control("tokens/expire", access_token=state.token)
+    instagram_live.control("customer/mention", customer="cy", text="@acme.care hello?")
+    delivery = instagram_live.take_deliveries()[-1]
+    instagram_live.control("tokens/expire", access_token=instagram_state.token)
     with pytest.raises(MentionFetchError) as caught:
-        channel.parse(delivery.body)
+        instagram_channel.parse(delivery.body)
     assert isinstance(caught.value, ParseError)
     assert caught.value.needs_reconnect
     assert "careline events replay" in str(caught.value)
-    fresh = live.control("tokens", account=state.ig_user_id)["access_token"]
+    fresh = instagram_live.control("tokens", account=instagram_state.ig_user_id)["access_token"]
     replayed = InstagramChannel(
-        live.channel_config("ig_user_id", state.ig_user_id, access_token=fresh)
+        instagram_live.channel_config("ig_user_id", instagram_state.ig_user_id, access_token=fresh)
     ).parse(delivery.body)
     assert replayed[0].text == "@acme.care hello?"
 
 
 def test_a_rate_limited_fetch_is_marked_transient(
-    live: LiveEmulator, channel: InstagramChannel
+    instagram_live: LiveEmulator, instagram_channel: InstagramChannel
 ) -> None:
-    live.control("customer/mention", customer="cy", text="@acme.care hello?")
-    delivery = live.take_deliveries()[-1]
-    live.control("fail", code=4)
+    instagram_live.control("customer/mention", customer="cy", text="@acme.care hello?")
+    delivery = instagram_live.take_deliveries()[-1]
+    instagram_live.control("fail", code=4)
     with pytest.raises(MentionFetchError) as caught:
-        channel.parse(delivery.body)
+        instagram_channel.parse(delivery.body)
     assert caught.value.transient
-    assert channel.parse(delivery.body)[0].text == "@acme.care hello?"
+    assert instagram_channel.parse(delivery.body)[0].text == "@acme.care hello?"
 
 
 def test_answering_a_mention_posts_where_it_was_made(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    mention = live.control("customer/mention", customer="cy", text="@acme.care broken lamp")
-    [message] = channel.parse(live.take_deliveries()[-1].body)
-    sent = channel.send(
+    mention = instagram_live.control(
+        "customer/mention", customer="cy", text="@acme.care broken lamp"
+    )
+    [message] = instagram_channel.parse(instagram_live.take_deliveries()[-1].body)
+    sent = instagram_channel.send(
         OutboundMessage(
             channel="instagram",
-            account=state.ig_user_id,
+            account=instagram_state.ig_user_id,
             text="So sorry! Please DM us your order number.",
             visibility=Visibility.PUBLIC,
             idempotency_key="m1",
@@ -119,32 +106,34 @@ def test_answering_a_mention_posts_where_it_was_made(
             thread_key=message.thread_key,
         )
     )
-    answer = state.comments[sent.external_id]
+    answer = instagram_state.comments[sent.external_id]
     assert (answer.media_id, answer.parent_id, answer.author) == (
         mention["media_id"],
         mention["comment_id"],
-        state.ig_user_id,
+        instagram_state.ig_user_id,
     )
-    assert ("POST", f"/v21.0/{state.ig_user_id}/mentions") in state.requests
+    assert ("POST", f"/v21.0/{instagram_state.ig_user_id}/mentions") in instagram_state.requests
 
 
 def test_answering_a_caption_mention_comments_on_the_media(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    mention = live.control(
+    mention = instagram_live.control(
         "customer/mention", customer="dee", text="My @acme.care mug", in_caption=True
     )
-    sent = channel.send(
+    sent = instagram_channel.send(
         OutboundMessage(
             channel="instagram",
-            account=state.ig_user_id,
+            account=instagram_state.ig_user_id,
             text="Looks great!",
             visibility=Visibility.PUBLIC,
             idempotency_key="m2",
             thread_key=mention_thread(mention["media_id"], None),
         )
     )
-    answer = state.comments[sent.external_id]
+    answer = instagram_state.comments[sent.external_id]
     assert (answer.media_id, answer.parent_id) == (mention["media_id"], None)
 
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from careline.channels import ParseError
-from careline.clock import FrozenClock
 from careline.types import Direction, MessageKind, Visibility
-from careline_facebook.emulator import EmulatorServers, LiveEmulator, serve_emulator
+from careline_facebook.emulator import LiveEmulator
 from careline_instagram.channel import InstagramChannel
-from careline_instagram.emulator import InstagramEmulatorState, create_emulator
+from careline_instagram.emulator import InstagramEmulatorState
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+pytest_plugins = ["careline_instagram.testing"]
 
 ACCOUNT = "17841400008460056"
 MEDIA = "17887498072083520"
@@ -38,6 +38,7 @@ def changes(field: str, value: dict[str, Any]) -> bytes:
 def direct(
     message: dict[str, Any], *, sender: str = "1234567890123456", recipient: str = ACCOUNT
 ) -> bytes:
+
     event = {
         "sender": {"id": sender},
         "recipient": {"id": recipient},
@@ -208,29 +209,24 @@ def test_instagram_shaped_noise_only_raises_parse_error(
 
 
 # --- emulator output -----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
 
 
-@pytest.fixture
-def live(servers: EmulatorServers) -> LiveEmulator:
-    return servers.attach(InstagramEmulatorState(clock=FrozenClock()))
-
-
-def test_every_emulated_delivery_parses(live: LiveEmulator) -> None:
-    state = live.state
+def test_every_emulated_delivery_parses(instagram_live: LiveEmulator) -> None:
+    state = instagram_live.state
     assert isinstance(state, InstagramEmulatorState)
-    channel = InstagramChannel(live.channel_config("ig_user_id", state.ig_user_id))
-    top = live.control("customer/comment", customer="ann", text="In stock?")
-    reply = live.control("customer/comment", customer="bo", text="+1", reply_to=top["comment_id"])
-    dm = live.control(
+    channel = InstagramChannel(instagram_live.channel_config("ig_user_id", state.ig_user_id))
+    top = instagram_live.control("customer/comment", customer="ann", text="In stock?")
+    reply = instagram_live.control(
+        "customer/comment", customer="bo", text="+1", reply_to=top["comment_id"]
+    )
+    dm = instagram_live.control(
         "customer/message", customer="ann", text="Size M?", image_url="https://x/m.jpg"
     )
-    story = live.control("customer/story_mention", customer="cy", story_url="https://x/story")
-    live.control("customer/unsend", customer="ann", mid=dm["mid"])
-    deliveries = live.take_deliveries()
+    story = instagram_live.control(
+        "customer/story_mention", customer="cy", story_url="https://x/story"
+    )
+    instagram_live.control("customer/unsend", customer="ann", mid=dm["mid"])
+    deliveries = instagram_live.take_deliveries()
     assert all(channel.verify_webhook(d) for d in deliveries)
     parsed = [m for d in deliveries for m in channel.parse(d.body)]
     thread = f"{top['media_id']}/{top['comment_id']}"

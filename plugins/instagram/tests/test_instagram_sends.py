@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -10,45 +9,22 @@ from careline.channels import OutboundMessage, SendError
 from careline.clock import FrozenClock
 from careline.send_policy import MESSAGE_TAG, RESPONSE, decide
 from careline.types import Direction, Visibility
-from careline_facebook.emulator import EmulatorServers, LiveEmulator, serve_emulator
+from careline_facebook.emulator import LiveEmulator
 from careline_instagram.channel import InstagramChannel
-from careline_instagram.emulator import InstagramEmulatorState, create_emulator
+from careline_instagram.emulator import InstagramEmulatorState
+
+pytest_plugins = ["careline_instagram.testing"]
 
 MANIFEST = InstagramChannel.manifest
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[EmulatorServers]:
-    with serve_emulator(create_emulator()) as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture
-def state(clock: FrozenClock) -> InstagramEmulatorState:
-    return InstagramEmulatorState(clock=clock)
-
-
-@pytest.fixture
-def live(servers: EmulatorServers, state: InstagramEmulatorState) -> LiveEmulator:
-    return servers.attach(state)
-
-
-@pytest.fixture
-def channel(live: LiveEmulator, state: InstagramEmulatorState) -> InstagramChannel:
-    return InstagramChannel(live.channel_config("ig_user_id", state.ig_user_id), clock=state.clock)
-
-
 def outbound(
-    state: InstagramEmulatorState, text: str, visibility: Visibility, **fields: str | None
+    instagram_state: InstagramEmulatorState, text: str, visibility: Visibility, **fields: str | None
 ) -> OutboundMessage:
+
     return OutboundMessage(
         channel="instagram",
-        account=state.ig_user_id,
+        account=instagram_state.ig_user_id,
         text=text,
         visibility=visibility,
         idempotency_key=text,
@@ -56,9 +32,9 @@ def outbound(
     )
 
 
-def refused(channel: InstagramChannel, message: OutboundMessage) -> SendError:
+def refused(instagram_channel: InstagramChannel, message: OutboundMessage) -> SendError:
     with pytest.raises(SendError) as caught:
-        channel.send(message)
+        instagram_channel.send(message)
     return caught.value
 
 
@@ -75,23 +51,27 @@ def test_the_manifest_declares_instagram_limits() -> None:
 
 
 def test_a_reply_to_a_reply_goes_under_the_top_level_comment(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    top = live.control("customer/comment", customer="ann", text="In stock?")
-    nested = live.control("customer/comment", customer="bo", text="+1", reply_to=top["comment_id"])
-    live.take_deliveries()
+    top = instagram_live.control("customer/comment", customer="ann", text="In stock?")
+    nested = instagram_live.control(
+        "customer/comment", customer="bo", text="+1", reply_to=top["comment_id"]
+    )
+    instagram_live.take_deliveries()
     thread = f"{top['media_id']}/{top['comment_id']}"
-    sent = channel.send(
+    sent = instagram_channel.send(
         outbound(
-            state,
+            instagram_state,
             "Back on Friday!",
             Visibility.PUBLIC,
             in_reply_to=nested["comment_id"],
             thread_key=thread,
         )
     )
-    assert state.comments[sent.external_id].parent_id == top["comment_id"]
-    [echo] = channel.parse(live.take_deliveries()[-1].body)
+    assert instagram_state.comments[sent.external_id].parent_id == top["comment_id"]
+    [echo] = instagram_channel.parse(instagram_live.take_deliveries()[-1].body)
     assert (echo.external_id, echo.direction, echo.thread_key) == (
         sent.external_id,
         Direction.OUTBOUND,
@@ -100,55 +80,73 @@ def test_a_reply_to_a_reply_goes_under_the_top_level_comment(
 
 
 def test_comments_over_2200_characters_are_refused(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    top = live.control("customer/comment", customer="ann", text="In stock?")
+    top = instagram_live.control("customer/comment", customer="ann", text="In stock?")
     error = refused(
-        channel, outbound(state, "x" * 2201, Visibility.PUBLIC, in_reply_to=top["comment_id"])
+        instagram_channel,
+        outbound(instagram_state, "x" * 2201, Visibility.PUBLIC, in_reply_to=top["comment_id"]),
     )
     assert (error.transient, error.code) == (False, "100")
 
 
 def test_private_reply_once_and_then_only_when_the_customer_writes(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    top = live.control("customer/comment", customer="ann", text="Price?")
-    sent = channel.send(
+    top = instagram_live.control("customer/comment", customer="ann", text="Price?")
+    sent = instagram_channel.send(
         outbound(
-            state, "Sent you the price list", Visibility.PRIVATE, private_reply_to=top["comment_id"]
+            instagram_state,
+            "Sent you the price list",
+            Visibility.PRIVATE,
+            private_reply_to=top["comment_id"],
         )
     )
     igsid = sent.raw["recipient_id"]
-    assert igsid == state.person("ann").igsid
+    assert igsid == instagram_state.person("ann").igsid
     again = refused(
-        channel, outbound(state, "again", Visibility.PRIVATE, private_reply_to=top["comment_id"])
+        instagram_channel,
+        outbound(instagram_state, "again", Visibility.PRIVATE, private_reply_to=top["comment_id"]),
     )
     assert again.code == "10900"
     follow_up = outbound(
-        state, "Did it help?", Visibility.PRIVATE, recipient_id=igsid, messaging_type=RESPONSE
+        instagram_state,
+        "Did it help?",
+        Visibility.PRIVATE,
+        recipient_id=igsid,
+        messaging_type=RESPONSE,
     )
-    assert refused(channel, follow_up).code == "10/2018278"
-    live.control("customer/message", customer="ann", text="Yes thanks, ordering now")
-    assert channel.send(follow_up).external_id
+    assert refused(instagram_channel, follow_up).code == "10/2018278"
+    instagram_live.control("customer/message", customer="ann", text="Yes thanks, ordering now")
+    assert instagram_channel.send(follow_up).external_id
 
 
 def test_direct_windows_inside_tagged_and_closed(
-    live: LiveEmulator,
-    channel: InstagramChannel,
-    state: InstagramEmulatorState,
-    clock: FrozenClock,
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
+    careline_clock: FrozenClock,
 ) -> None:
-    igsid = live.control("customer/message", customer="bo", text="Where is my parcel?")["igsid"]
-    written = clock.now()
+    igsid = instagram_live.control("customer/message", customer="bo", text="Where is my parcel?")[
+        "igsid"
+    ]
+    written = careline_clock.now()
 
     def send_as_policy_says(text: str) -> str:
         decision = decide(
-            MANIFEST, visibility=Visibility.PRIVATE, now=clock.now(), last_inbound_at=written
+            MANIFEST,
+            visibility=Visibility.PRIVATE,
+            now=careline_clock.now(),
+            last_inbound_at=written,
         )
         assert decision.allowed, decision.reason
-        channel.send(
+        instagram_channel.send(
             outbound(
-                state,
+                instagram_state,
                 text,
                 Visibility.PRIVATE,
                 recipient_id=igsid,
@@ -159,25 +157,29 @@ def test_direct_windows_inside_tagged_and_closed(
         return decision.messaging_type or ""
 
     assert send_as_policy_says("On its way!") == RESPONSE
-    clock.advance(hours=30)
+    careline_clock.advance(hours=30)
     assert (
         refused(
-            channel,
+            instagram_channel,
             outbound(
-                state, "late", Visibility.PRIVATE, recipient_id=igsid, messaging_type=RESPONSE
+                instagram_state,
+                "late",
+                Visibility.PRIVATE,
+                recipient_id=igsid,
+                messaging_type=RESPONSE,
             ),
         ).code
         == "10/2018278"
     )
     assert send_as_policy_says("Delivered today") == MESSAGE_TAG
-    clock.advance(days=7)
+    careline_clock.advance(days=7)
     assert not decide(
-        MANIFEST, visibility=Visibility.PRIVATE, now=clock.now(), last_inbound_at=written
+        MANIFEST, visibility=Visibility.PRIVATE, now=careline_clock.now(), last_inbound_at=written
     ).allowed
     closed = refused(
-        channel,
+        instagram_channel,
         outbound(
-            state,
+            instagram_state,
             "hello?",
             Visibility.PRIVATE,
             recipient_id=igsid,
@@ -189,12 +191,16 @@ def test_direct_windows_inside_tagged_and_closed(
 
 
 def test_a_story_mention_opens_the_window(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    igsid = live.control("customer/story_mention", customer="cy", story_url="https://x/s")["igsid"]
-    assert channel.send(
+    igsid = instagram_live.control(
+        "customer/story_mention", customer="cy", story_url="https://x/s"
+    )["igsid"]
+    assert instagram_channel.send(
         outbound(
-            state,
+            instagram_state,
             "Thanks for the shout-out!",
             Visibility.PRIVATE,
             recipient_id=igsid,
@@ -204,20 +210,27 @@ def test_a_story_mention_opens_the_window(
 
 
 def test_direct_over_1000_characters_is_refused(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    igsid = live.control("customer/message", customer="bo", text="hi")["igsid"]
-    error = refused(channel, outbound(state, "x" * 1001, Visibility.PRIVATE, recipient_id=igsid))
+    igsid = instagram_live.control("customer/message", customer="bo", text="hi")["igsid"]
+    error = refused(
+        instagram_channel,
+        outbound(instagram_state, "x" * 1001, Visibility.PRIVATE, recipient_id=igsid),
+    )
     assert (error.transient, error.code) == (False, "100")
 
 
 def test_hiding_a_comment(
-    live: LiveEmulator, channel: InstagramChannel, state: InstagramEmulatorState
+    instagram_live: LiveEmulator,
+    instagram_channel: InstagramChannel,
+    instagram_state: InstagramEmulatorState,
 ) -> None:
-    spam = live.control("customer/comment", customer="spam.bot", text="Free followers!!!")
-    channel.hide(spam["comment_id"], account=state.ig_user_id)
-    assert state.comments[spam["comment_id"]].hidden
+    spam = instagram_live.control("customer/comment", customer="spam.bot", text="Free followers!!!")
+    instagram_channel.hide(spam["comment_id"], account=instagram_state.ig_user_id)
+    assert instagram_state.comments[spam["comment_id"]].hidden
 
 
-def test_check_connection_names_the_account(channel: InstagramChannel) -> None:
-    assert channel.check_connection() == "acme.care"
+def test_check_connection_names_the_account(instagram_channel: InstagramChannel) -> None:
+    assert instagram_channel.check_connection() == "acme.care"
