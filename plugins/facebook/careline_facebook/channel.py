@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from careline.channels import ChannelManifest, OutboundMessage, PollPage, SendError
-from careline.types import InboundMessage, Visibility
+from careline.channels import OutboundMessage, PollPage, SendError
+from careline.types import InboundMessage
 
 from careline_facebook import backfill
 from careline_facebook.channel_base import (
-    META_MESSAGING_WINDOW,
-    PRIVATE_REPLY_WINDOW,
     GraphChannel,
     Poller,
+    meta_manifest,
     top_comment_of,
 )
 from careline_facebook.config import FacebookConfig
@@ -28,21 +27,8 @@ class FacebookChannel(GraphChannel):
     """Comments on the Page's posts, posts by visitors, and Messenger conversations."""
 
     name = "facebook"
-    manifest = ChannelManifest(
-        display_name="Facebook",
-        public_reply=True,
-        private_message=True,
-        private_reply_to_public=True,
-        private_reply_window=PRIVATE_REPLY_WINDOW,
-        hide=True,
-        delete=False,
-        max_length={
-            Visibility.PUBLIC: COMMENT_MAX_LENGTH,
-            Visibility.PRIVATE: MESSENGER_MAX_LENGTH,
-        },
-        window=META_MESSAGING_WINDOW,
-        supports_polling=True,
-        supports_webhooks=True,
+    manifest = meta_manifest(
+        "Facebook", public_length=COMMENT_MAX_LENGTH, private_length=MESSENGER_MAX_LENGTH
     )
     config_model = FacebookConfig
     webhook_object: ClassVar[str] = "page"

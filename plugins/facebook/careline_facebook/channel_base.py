@@ -18,6 +18,7 @@ import httpx
 from careline.channels import (
     Channel,
     ChannelError,
+    ChannelManifest,
     MessagingWindow,
     OutboundMessage,
     PollPage,
@@ -52,6 +53,25 @@ META_MESSAGING_WINDOW = MessagingWindow(
     tag_humans_only=True,
 )
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
+
+
+def meta_manifest(display_name: str, *, public_length: int, private_length: int) -> ChannelManifest:
+    """The capability manifest of a Meta channel: Meta's windows and private-reply rules,
+    hiding, polling and webhooks, with the platform's length limits."""
+    return ChannelManifest(
+        display_name=display_name,
+        public_reply=True,
+        private_message=True,
+        private_reply_to_public=True,
+        private_reply_window=PRIVATE_REPLY_WINDOW,
+        hide=True,
+        delete=False,
+        max_length={Visibility.PUBLIC: public_length, Visibility.PRIVATE: private_length},
+        window=META_MESSAGING_WINDOW,
+        supports_polling=True,
+        supports_webhooks=True,
+    )
+
 
 Poller = Callable[[str, str | None], PollPage]
 

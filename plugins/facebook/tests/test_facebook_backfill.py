@@ -14,6 +14,7 @@ from careline_facebook.emulator import (
     FacebookEmulatorState,
     LiveEmulator,
 )
+from careline_facebook.emulator.live import assert_recovered
 
 pytest_plugins = ["careline_facebook.testing"]
 
@@ -143,17 +144,8 @@ def test_expired_token_then_backfill_recovers_the_gap_with_webhook_ids(
         page = reconnected.poll(source, cursors[source])
         assert not page.more
         recovered += parsed(reconnected, list(page.deliveries))
-    by_id = {m.external_id: m for m in recovered}
-    for message in missed:
-        assert message.external_id in by_id, message
-        again = by_id[message.external_id]
-        assert (again.thread_key, again.direction, again.participant_id, again.text) == (
-            message.thread_key,
-            message.direction,
-            message.participant_id,
-            message.text,
-        )
-    assert comment["comment_id"] in by_id  # the comment answered with the expired token
+    assert_recovered(missed, recovered)
+    assert comment["comment_id"] in ids(recovered)  # the one answered with the expired token
 
 
 def test_a_second_poll_brings_nothing_new(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from careline.channels import ChannelManifest, OutboundMessage, PollPage, SendError
-from careline.types import InboundMessage, Visibility
+from careline.channels import OutboundMessage, PollPage, SendError
+from careline.types import InboundMessage
 from careline_facebook import backfill as shared_backfill
 from careline_facebook.channel_base import (
-    META_MESSAGING_WINDOW,
-    PRIVATE_REPLY_WINDOW,
     GraphChannel,
     Poller,
+    meta_manifest,
     top_comment_of,
 )
 from careline_facebook.graph import JsonObject
@@ -31,18 +30,8 @@ class InstagramChannel(GraphChannel):
     """Comments on the brand's media, mentions of the brand, and Instagram Direct."""
 
     name = "instagram"
-    manifest = ChannelManifest(
-        display_name="Instagram",
-        public_reply=True,
-        private_message=True,
-        private_reply_to_public=True,
-        private_reply_window=PRIVATE_REPLY_WINDOW,
-        hide=True,
-        delete=False,
-        max_length={Visibility.PUBLIC: COMMENT_MAX_LENGTH, Visibility.PRIVATE: DIRECT_MAX_LENGTH},
-        window=META_MESSAGING_WINDOW,
-        supports_polling=True,
-        supports_webhooks=True,
+    manifest = meta_manifest(
+        "Instagram", public_length=COMMENT_MAX_LENGTH, private_length=DIRECT_MAX_LENGTH
     )
     config_model = InstagramConfig
     webhook_object: ClassVar[str] = "instagram"

@@ -33,6 +33,7 @@ from careline_facebook.emulator.core import (
     invalid_parameter,
     not_found,
     paged,
+    required_text,
 )
 from careline_facebook.emulator.http import ControlAction, GraphCall, control_routes, graph_routes
 from careline_facebook.emulator.messaging import CommentRef, PrivateMessage, PrivateMessaging
@@ -423,13 +424,7 @@ class InstagramEmulatorState(MetaEmulatorState):
         call.authorize(self.ig_user_id)
         if node == self.ig_user_id and edge == "messages":
             return self.messaging.brand_sends(self.ig_user_id, params)
-        message = params.get("message")
-        if not isinstance(message, str) or not message.strip():
-            raise invalid_parameter("param message must be non-empty")
-        if len(message) > COMMENT_MAX_LENGTH:
-            raise invalid_parameter(
-                f"param message must be at most {COMMENT_MAX_LENGTH} characters"
-            )
+        message = required_text(params, "message", COMMENT_MAX_LENGTH)
         if edge == "replies" and node in self.comments:
             return {"id": self._comment(self.ig_user_id, message, media=None, reply_to=node).id}
         if node == self.ig_user_id and edge == "mentions":

@@ -7,6 +7,7 @@ from careline.channels import OutboundMessage, SendError
 from careline.clock import FrozenClock
 from careline.types import InboundMessage, Visibility
 from careline_facebook.emulator import LiveEmulator
+from careline_facebook.emulator.live import assert_recovered
 from careline_instagram.channel import InstagramChannel
 from careline_instagram.emulator import InstagramEmulatorState
 
@@ -100,11 +101,4 @@ def test_expired_token_then_backfill_recovers_comments_and_direct(
         for source in sources
         for m in parsed(reconnected, list(reconnected.poll(source, cursors[source]).deliveries))
     }
-    for message in missed:
-        again = recovered[message.external_id]
-        assert (again.thread_key, again.direction, again.participant_id, again.text) == (
-            message.thread_key,
-            message.direction,
-            message.participant_id,
-            message.text,
-        )
+    assert_recovered(missed, recovered.values())

@@ -122,6 +122,16 @@ def invalid_parameter(message: str) -> GraphApiError:
     return GraphApiError(f"(#100) {message}", code=100)
 
 
+def required_text(params: Mapping[str, Any], name: str, max_length: int) -> str:
+    """A non-empty text parameter no longer than ``max_length``, else Meta's ``(#100)``."""
+    value = params.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise invalid_parameter(f"param {name} must be non-empty")
+    if len(value) > max_length:
+        raise invalid_parameter(f"param {name} must be at most {max_length} characters")
+    return value
+
+
 @dataclass
 class Delivery:
     """One signed webhook delivery, as sent (or as it would have been sent)."""

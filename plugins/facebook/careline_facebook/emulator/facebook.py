@@ -32,6 +32,7 @@ from careline_facebook.emulator.core import (
     invalid_parameter,
     not_found,
     paged,
+    required_text,
 )
 from careline_facebook.emulator.http import (
     ControlAction,
@@ -452,13 +453,7 @@ class FacebookEmulatorState(MetaEmulatorState):
         if edge == "messages" and node == self.page_id:
             return self.messaging.brand_sends(self.page_id, call.params)
         if edge == "comments":
-            message = call.params.get("message")
-            if not isinstance(message, str) or not message.strip():
-                raise invalid_parameter("param message must be non-empty")
-            if len(message) > COMMENT_MAX_LENGTH:
-                raise invalid_parameter(
-                    f"param message must be at most {COMMENT_MAX_LENGTH} characters"
-                )
+            message = required_text(call.params, "message", COMMENT_MAX_LENGTH)
             if node in self.comments:
                 comment = self._comment(self.page_id, message, post=None, reply_to=node)
             elif node in self.posts:

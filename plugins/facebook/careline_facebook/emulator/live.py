@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from careline.channels import WebhookRequest
+from careline.types import InboundMessage
 
 from careline_facebook.emulator.core import MetaEmulatorState
 from careline_facebook.emulator.server import WebhookSink, serve_in_thread
@@ -108,3 +109,18 @@ def run_live(app: Any, state: MetaEmulatorState) -> Iterator[LiveEmulator]:
     """Serve ``app`` with ``state`` and a :class:`WebhookSink`, deliveries wired to the sink."""
     with serve_emulator(app) as servers:
         yield servers.attach(state)
+
+
+def assert_recovered(missed: Iterable[InboundMessage], recovered: Iterable[InboundMessage]) -> None:
+    """Every ``missed`` message is among ``recovered`` with the same id, thread, direction,
+    participant and text (what a backfill must guarantee against webhook deliveries)."""
+    by_id = {message.external_id: message for message in recovered}
+    for message in missed:
+        assert message.external_id in by_id, f"not recovered: {message.external_id}"
+        again = by_id[message.external_id]
+        assert (again.thread_key, again.direction, again.participant_id, again.text) == (
+            message.thread_key,
+            message.direction,
+            message.participant_id,
+            message.text,
+        ), message.external_id
