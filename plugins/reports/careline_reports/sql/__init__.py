@@ -1,0 +1,1 @@
+"""SQL building blocks shared by the reports (portable between SQLite and PostgreSQL)."""
