@@ -21,9 +21,20 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 log = logging.getLogger("careline.web")
 API_MODULES = (conversations, admin, reports)
+
+
+class BrowserSessionMiddleware(SessionMiddleware):
+    """Signed session cookies for the inbox and API, skipped on the webhook hot path."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/webhooks/"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def api_registry() -> ApiRegistry:
@@ -53,10 +64,10 @@ def create_app(
         return RedirectResponse("/inbox", status_code=303)
 
     routes: list[BaseRoute] = [
+        *webhooks.routes(),  # first: the hot path should not be matched against every route
         Route("/", home),
         Route("/api/openapi.json", openapi),
         *registry.routes(),
-        *webhooks.routes(),
         *inbox.routes(),
     ]
     for extra in pm.hook.careline_web_routes(settings=settings):
@@ -94,7 +105,7 @@ def create_app(
         routes=routes,
         middleware=[
             Middleware(
-                SessionMiddleware,
+                BrowserSessionMiddleware,
                 secret_key=settings.secret_key,
                 session_cookie="careline_session",
                 max_age=int(settings.core("web").session_max_age.total_seconds()),
