@@ -82,8 +82,7 @@ def channel_commands(channel: str, display_name: str, factory: EmulatorFactory) 
         import uvicorn
 
         setup = factory()
-        setup.state.webhook_url = webhook_url
-        setup.state.duplicate_deliveries = duplicates
+        setup.state.deliver_to(webhook_url, duplicates=duplicates)
         base_url = f"http://{host}:{port}"
         click.echo(f"{display_name} emulator on {base_url}; configure careline with:\n")
         click.echo(configuration_hint(channel, setup, base_url))

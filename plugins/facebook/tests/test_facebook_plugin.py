@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,69 @@ def test_a_runtime_builds_the_configured_channel(
     assert isinstance(channel, FacebookChannel)
     assert channel.account_id == state.page_id
     assert channel.check_connection() == "Acme Care"
+
+
+def test_the_emulator_command_serves_and_delivers_signed_webhooks(tmp_path: Path) -> None:
+    """``careline facebook emulator`` as a real process, delivering to a sink on loopback."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from careline_facebook.emulator import (
+        DEFAULT_APP_SECRET,
+        WebhookSink,
+        free_port,
+        serve_in_thread,
+    )
+    from careline_facebook.webhooks import verify_signature
+
+    sink = WebhookSink()
+    port = free_port()
+    with serve_in_thread(sink.app) as sink_url:
+        command = [
+            sys.executable,
+            "-m",
+            "careline.cli",
+            "facebook",
+            "emulator",
+            "--port",
+            str(port),
+            "--webhook-url",
+            f"{sink_url}/webhooks/facebook",
+        ]
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "CARELINE_HOME": str(tmp_path)},
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    httpx.get(f"{base}/_emulator/clock", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                    assert time.monotonic() < deadline, "the emulator did not start"
+                    time.sleep(0.1)
+            answer = httpx.post(
+                f"{base}/_emulator/customer/comment",
+                data={"customer": "Ann", "message": "Parcel missing"},
+                timeout=5,
+            )
+            assert answer.status_code == 200
+            [*_, delivery] = sink.take()
+            assert verify_signature(DEFAULT_APP_SECRET, delivery)
+            assert json.loads(delivery.body)["entry"][0]["changes"][0]["value"]["message"] == (
+                "Parcel missing"
+            )
+        finally:
+            process.terminate()
+            output, _ = process.communicate(timeout=10)
+    assert 'page_id = "370873143344730"' in output
+    assert f'base_url = "http://127.0.0.1:{port}"' in output

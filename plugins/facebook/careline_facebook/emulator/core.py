@@ -341,6 +341,13 @@ class MetaEmulatorState:
                 self._outgoing.extend([delivery] * (1 + self.duplicate_deliveries))
         return delivery
 
+    def deliver_to(self, url: str | None, *, duplicates: int = 0) -> None:
+        """Send webhook deliveries to ``url`` from now on (``None`` only records them), each
+        ``duplicates`` extra times."""
+        with self.lock:
+            self.webhook_url = url
+            self.duplicate_deliveries = duplicates
+
     def flush_deliveries(self) -> None:
         """POST the queued deliveries to the webhook URL (outside the lock: the receiver may
         call the emulator back)."""

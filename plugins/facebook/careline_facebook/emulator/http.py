@@ -179,8 +179,7 @@ def _fail(state: MetaEmulatorState, params: dict[str, Any]) -> None:
 
 
 def _webhook(state: MetaEmulatorState, params: dict[str, Any]) -> None:
-    state.webhook_url = params.get("url") or None
-    state.duplicate_deliveries = int(params.get("duplicates", 0))
+    state.deliver_to(params.get("url") or None, duplicates=int(params.get("duplicates", 0)))
 
 
 def _usage(state: MetaEmulatorState, params: dict[str, Any]) -> None:
