@@ -74,8 +74,9 @@ class FacebookChannel(GraphChannel):
         )
 
     def send_public(self, message: OutboundMessage) -> JsonObject:
-        """``POST /{comment-id}/comments``: reply under the comment (or the post) answered."""
-        target = message.in_reply_to or top_comment_of(message.thread_key) or message.thread_key
+        """``POST /{comment-id}/comments`` under the thread's top-level comment (Facebook nests
+        one level), else under the comment or visitor post answered."""
+        target = top_comment_of(message.thread_key) or message.in_reply_to or message.thread_key
         if not target:
             raise SendError(
                 "a public Facebook reply needs the comment or post it answers (in_reply_to)",

@@ -204,3 +204,22 @@ def test_hiding_an_unknown_comment_fails_definitively(facebook_channel: Facebook
 
 def test_check_connection_names_the_page(facebook_channel: FacebookChannel) -> None:
     assert facebook_channel.check_connection() == "Acme Care"
+
+
+def test_a_visitor_post_is_answered_with_a_comment_under_it(
+    facebook_live: LiveEmulator,
+    facebook_channel: FacebookChannel,
+    facebook_state: FacebookEmulatorState,
+) -> None:
+    facebook_live.control("customer/post", customer="Bo", message="Are you open on Sunday?")
+    [post] = facebook_channel.parse(facebook_live.take_deliveries()[-1].body)
+    sent = facebook_channel.send(
+        reply(
+            facebook_channel,
+            "Yes, 10:00 to 16:00!",
+            in_reply_to=post.external_id,
+            thread_key=post.thread_key,
+        )
+    )
+    comment = facebook_state.comments[sent.external_id]
+    assert (comment.post_id, comment.parent_id) == (post.external_id, post.external_id)
