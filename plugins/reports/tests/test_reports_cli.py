@@ -77,7 +77,7 @@ def test_report_overview_as_text_shows_the_headline(cli: Callable[..., Result]) 
     result = cli("report", "overview", *PERIOD, "--tz", "Europe/Amsterdam")
     assert result.exit_code == 0, result.output
     assert "Care overview" in result.output
-    assert "2025-12-31T23:00:00+00:00" in result.output  # local midnight in Amsterdam
+    assert "2026-01-01 00:00 → 2026-01-12 00:00 (Europe/Amsterdam)" in result.output
     assert "12m 00s" in result.output  # the first response time
     assert "Backlog" in result.output
 

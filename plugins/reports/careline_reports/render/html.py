@@ -8,7 +8,7 @@ from careline.types import ReportResult
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from careline_reports.render.svg import chart
-from careline_reports.render.values import display, header
+from careline_reports.render.values import display, header, period_label
 
 
 @lru_cache(maxsize=1)
@@ -23,6 +23,7 @@ def environment() -> Environment:
     env.filters["header"] = header
     env.globals["display"] = display
     env.globals["chart"] = chart
+    env.globals["period_label"] = period_label
     return env
 
 

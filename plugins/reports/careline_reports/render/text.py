@@ -8,7 +8,7 @@ from careline.types import ReportResult, ReportSeries, ReportTable
 from rich.console import Console
 from rich.table import Table
 
-from careline_reports.render.values import display, header
+from careline_reports.render.values import display, header, period_label
 
 WIDTH = 120
 MAX_COLUMNS = 9
@@ -18,13 +18,8 @@ def render_text(result: ReportResult, *, width: int = WIDTH) -> str:
     """The result as plain text tables (no colour codes)."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
-    parameters = result.parameters
     console.print(result.title, style="bold", markup=False)
-    console.print(
-        f"{parameters.get('since', '')} → {parameters.get('until', '')} "
-        f"({parameters.get('timezone', 'UTC')})",
-        markup=False,
-    )
+    console.print(period_label(result.parameters), markup=False)
     if result.figures:
         console.print(_figures_table(result))
     for table in result.tables:

@@ -6,7 +6,10 @@ share between 0 and 1. CSV and JSON keep the raw numbers; text and HTML format t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SHARE_SUFFIXES = ("_rate", "_share", "_sla")
 # Abbreviations appear in headers only (STYLE: names explain themselves in code).
@@ -19,6 +22,20 @@ PHRASES = (
     ("csat", "CSAT"),
     ("vsat", "VSAT"),
 )
+
+
+def period_label(parameters: Mapping[str, Any]) -> str:
+    """``2026-03-01 00:00 → 2026-04-01 00:00 (Europe/Amsterdam)``: the period in its zone."""
+    zone_name = str(parameters.get("timezone") or "UTC")
+    try:
+        zone = ZoneInfo(zone_name)
+        since, until = (
+            datetime.fromisoformat(str(parameters[key])).astimezone(zone)
+            for key in ("since", "until")
+        )
+    except (KeyError, ValueError, ZoneInfoNotFoundError):
+        return f"{parameters.get('since', '')} → {parameters.get('until', '')} ({zone_name})"
+    return f"{since:%Y-%m-%d %H:%M} → {until:%Y-%m-%d %H:%M} ({zone_name})"
 
 
 def is_duration(name: str) -> bool:
