@@ -124,6 +124,8 @@ def report(call: ApiCall) -> Response:
         raise ApiError(400, "format must be json, csv, html or text")
     params = params_from_query(call)
     with Session(runtime.db.engine) as session:
+        # Reports read the instance's SLA targets and business hours from here.
+        session.info["careline.settings"] = runtime.settings
         result = found.compute(session, params)
     rendered = runtime.pm.hook.careline_render_report(result=result, format=fmt)
     if rendered is None:
