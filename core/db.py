@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "careline_read_only"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -35,7 +36,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at the start (waiting up to the busy timeout): a deferred
+    # transaction that reads and then writes fails at once with "database is locked" when
+    # another process or thread committed in between. WAL readers are never blocked by it.
+    # Read-only sessions (Database.read_session) keep a deferred BEGIN so they never wait on
+    # writers.
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
@@ -86,6 +95,15 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite it never waits for a writer's lock."""
+        engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        # Closing (not rolling back) keeps loaded rows readable after the block; the pool
+        # rolls the connection's read transaction back.
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
 
     def create_schema(self) -> None:
         """Create every table directly from the models (tests; instances use migrations)."""

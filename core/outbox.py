@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from careline import events, notifications
 from careline.channels import OutboundMessage, SendError
 from careline.models import ChannelHealth, Conversation, Event, Message, OutboxItem
 from careline.pipeline import record_reply, worker_name
-from careline.types import Notification
+from careline.types import Notification, Visibility
 from sqlmodel import Session, col, select
 
 if TYPE_CHECKING:
@@ -39,6 +39,11 @@ class OutboxStats:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+
+
+def outbound_from_payload(payload: dict[str, Any]) -> OutboundMessage:
+    """Rebuild the stored :class:`OutboundMessage` (JSON keeps enums as plain strings)."""
+    return OutboundMessage(**{**payload, "visibility": Visibility(payload["visibility"])})
 
 
 def claim_due(runtime: Runtime, session: Session, limit: int) -> list[OutboxItem]:
@@ -101,7 +106,7 @@ def send_claimed(runtime: Runtime, item_id: int) -> str:
     with runtime.db.session() as session:
         item = session.get(OutboxItem, item_id)
         assert item is not None
-        outbound = OutboundMessage(**item.payload)
+        outbound = outbound_from_payload(item.payload)
     channel = runtime.channel(outbound.channel)
     try:
         result = channel.send(outbound)

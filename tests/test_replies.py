@@ -13,7 +13,7 @@ from careline.testing.channel import delivery
 from careline.testing.channel import message as item
 from careline.testing.databases import reset_database
 from careline.testing.flow import deliver
-from careline.types import Finding, Role, Severity
+from careline.types import Finding, Role, Severity, Visibility
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
@@ -50,6 +50,7 @@ def test_reply_is_sent_once_and_recorded(careline_runtime, test_platform) -> Non
     assert outcome.status == replies.SENT
     assert [m.text for m in test_platform.sent] == ["Sorry to hear that ^JS"]
     assert test_platform.sent[0].in_reply_to == "m1"
+    assert test_platform.sent[0].visibility is Visibility.PUBLIC
     with runtime.db.session() as session:
         message = session.get(Message, outcome.message_id)
         assert message.external_id == "out-1"

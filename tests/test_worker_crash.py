@@ -80,7 +80,7 @@ def start_worker(
 
 def stored(url: str) -> tuple[int, int, int, int]:
     database = Database.from_url(url)
-    with database.session() as session:
+    with database.read_session() as session:
         messages = session.exec(select(func.count()).select_from(Message)).one()
         distinct = session.exec(select(func.count(func.distinct(Message.external_id)))).one()
         pending = session.exec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from careline.models import Agent, ApiToken
@@ -149,6 +149,21 @@ def authenticate(session: Session, clear: str, now: datetime) -> Agent | None:
     agent = session.get(Agent, token.agent_id)
     if agent is None or agent.disabled:
         return None
-    token.last_used_at = now
-    session.add(token)
     return agent
+
+
+TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def touch_token(runtime: Runtime, clear: str) -> None:
+    """Record that a token was used (at most every few minutes: it is a write)."""
+    now = runtime.now()
+    with runtime.db.session() as session:
+        token = session.exec(
+            select(ApiToken).where(ApiToken.token_hash == hash_token(clear))
+        ).first()
+        if token is not None and (
+            token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL
+        ):
+            token.last_used_at = now
+            session.add(token)

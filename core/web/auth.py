@@ -13,11 +13,12 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
-from careline.models import Agent
+from careline.models import Agent, ApiToken
 from careline.runtime import Runtime
 from careline.services import agents as agent_service
 from careline.types import Role
 from careline.web.errors import ApiError
+from sqlmodel import select
 from starlette.requests import Request
 
 
@@ -43,9 +44,21 @@ def _principal(agent: Agent) -> Principal:
 
 def authenticate_token(runtime: Runtime, token: str) -> Principal | None:
     """The principal of a bearer token, or ``None``."""
-    with runtime.db.session() as session:
+    with runtime.db.read_session() as session:
         agent = agent_service.authenticate(session, token, runtime.now())
-        return _principal(agent) if agent else None
+        principal = _principal(agent) if agent else None
+        last_used = None
+        if agent is not None:
+            last_used = session.exec(
+                select(ApiToken.last_used_at).where(
+                    ApiToken.token_hash == agent_service.hash_token(token)
+                )
+            ).first()
+    if principal is not None and (
+        last_used is None or runtime.now() - last_used > agent_service.TOUCH_INTERVAL
+    ):
+        agent_service.touch_token(runtime, token)
+    return principal
 
 
 def principal_from_request(request: Request, runtime: Runtime) -> Principal | None:
@@ -56,7 +69,7 @@ def principal_from_request(request: Request, runtime: Runtime) -> Principal | No
     if "session" in request.scope:
         agent_id = request.session.get("agent_id")
         if agent_id is not None:
-            with runtime.db.session() as session:
+            with runtime.db.read_session() as session:
                 agent = session.get(Agent, int(agent_id))
                 if agent is not None and not agent.disabled:
                     return _principal(agent)

@@ -141,7 +141,7 @@ async def inbox_page(request: Request) -> Response:
     status = query.get("status") or "active"
 
     def load() -> dict[str, Any]:
-        with runtime.db.session() as session:
+        with runtime.db.read_session() as session:
             filters = conversations.ConversationFilter(
                 status=ACTIVE if status == "active" else [status],
                 queue=query.get("queue") or None,
@@ -192,7 +192,7 @@ async def conversation_page(request: Request) -> Response:
 
 
 def _conversation_data(runtime: Runtime, conversation_id: int) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.read_session() as session:
         conversation = get_conversation(session, conversation_id)
         messages = session.exec(
             select(Message)
@@ -305,7 +305,7 @@ def _render_template(
 ) -> str:
     from careline.services.views import agent_view
 
-    with runtime.db.session() as session:
+    with runtime.db.read_session() as session:
         view = conversation_view(session, conversation_id)
         agent = session.get(Agent, agent_id)
         agent_info = agent_view(agent) if agent else None

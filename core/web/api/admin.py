@@ -271,7 +271,7 @@ registry.endpoint(
 )
 def list_escalations(call: ApiCall) -> dict[str, Any]:
     """Escalations, newest first."""
-    with call.runtime.db.session() as session:
+    with call.runtime.db.read_session() as session:
         query = select(Escalation).order_by(col(Escalation.id).desc()).limit(200)
         if call.query.get("status"):
             query = query.where(Escalation.status == call.query["status"])

@@ -136,7 +136,7 @@ def list_conversations(call: ApiCall) -> dict[str, Any]:
         channel=query.get("channel"),
         priority=query.get("priority"),
     )
-    with call.runtime.db.session() as session:
+    with call.runtime.db.read_session() as session:
         rows = conversations.list_conversations(
             session, filters, limit=limit + 1, before_id=call.query_int("cursor"), order=order
         )
@@ -152,7 +152,7 @@ def conversation_detail(call: ApiCall) -> dict[str, Any]:
     """The thread, the customer's history on every channel, events, SLA, window, escalations."""
     runtime = call.runtime
     conversation_id = call.path["conversation_id"]
-    with runtime.db.session() as session:
+    with runtime.db.read_session() as session:
         conversation = get_conversation(session, conversation_id)
         messages = session.exec(
             select(Message)
@@ -430,7 +430,7 @@ def follow_up(call: ApiCall) -> dict[str, Any]:
 def templates(call: ApiCall) -> dict[str, Any]:
     """The canned replies that fit the conversation (topic, language, channel)."""
     runtime = call.runtime
-    with runtime.db.session() as session:
+    with runtime.db.read_session() as session:
         view = conversation_view(session, call.path["conversation_id"], with_messages=False)
     found = [
         t
@@ -459,7 +459,7 @@ def render_template(call: ApiCall) -> dict[str, Any]:
     from careline.services.views import agent_view
 
     runtime = call.runtime
-    with runtime.db.session() as session:
+    with runtime.db.read_session() as session:
         view = conversation_view(session, call.path["conversation_id"])
         agent = session.get(Agent, call.agent_id) if call.agent_id else None
         agent_info = agent_view(agent) if agent else None
