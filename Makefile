@@ -15,7 +15,8 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS)) $(addsuffix pyproject.toml,$(EXAMPLES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]' $(addprefix -e ,$(PLUGINS))
+	@# Each plugin with its test extra (pip only warns for a plugin without one).
+	$(BIN)/python -m pip install -q -e '.[dev]' $(foreach p,$(PLUGINS),-e '$(p)[test]')
 	@# The examples are third-party plugins: installed the way a user would, not editable.
 	$(BIN)/python -m pip install -q $(EXAMPLES)
 	@touch $@

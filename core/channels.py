@@ -202,6 +202,10 @@ class Channel(abc.ABC):
         """The names of the feeds this channel polls (one cursor is kept per name)."""
         return []
 
+    def poll_account(self, source: str) -> str:
+        """The brand account a poll source belongs to (default: the part after ``kind:``)."""
+        return source.split(":", 1)[-1]
+
     def poll(self, source: str, cursor: str | None) -> PollPage:
         """Fetch what is new in ``source`` since ``cursor``."""
         raise ChannelError(f"channel {self.name!r} cannot be polled")

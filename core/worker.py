@@ -69,7 +69,9 @@ def poll_channels(runtime: Runtime, *, max_pages: int = 20) -> PollStats:
                     stats.errors.append(f"{name}/{source}: {error}")
                     if error.needs_reconnect:
                         with runtime.db.session() as session:
-                            outbox.mark_needs_reconnect(runtime, session, name, source, str(error))
+                            outbox.mark_needs_reconnect(
+                                runtime, session, name, channel.poll_account(source), str(error)
+                            )
                     break
                 except ChannelError as error:
                     stats.errors.append(f"{name}/{source}: {error}")
