@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test lint typecheck bench docs clean
 
-$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS)) $(addsuffix pyproject.toml,$(EXAMPLES))
+$(STAMP): Makefile pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS)) $(addsuffix pyproject.toml,$(EXAMPLES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# Each plugin with its test extra (pip only warns for a plugin without one).
