@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pluggy
 from careline import hookimpl
@@ -56,6 +57,7 @@ class BackfillStats:
     replies: int = 0
     refused: int = 0
     resolved: int = 0
+    ignored: int = 0
     csat: int = 0
     errors: int = 0
 
@@ -96,6 +98,17 @@ def history_plugin_manager(live: pluggy.PluginManager) -> pluggy.PluginManager:
     return get_plugin_manager(environ=environ, plugins=[HistoryChannels(classes)])
 
 
+def without_notifications(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a configuration whose escalations notify nobody: history raises no
+    notifications (the receiver would get a month of escalations at once)."""
+    copied = copy.deepcopy(data)
+    escalation = copied.get("escalation", {})
+    escalation.pop("webhooks", None)
+    for target in escalation.get("targets", {}).values():
+        target.pop("notify", None)
+    return copied
+
+
 def author_ids(world: World) -> Callable[[Persona, str, bool], str]:
     """A persona's id on a channel, the same the emulators use (so history and live traffic
     meet in one contact)."""
@@ -125,13 +138,9 @@ def backfill(
     """Generate ``days`` days of history in the instance at ``folder``."""
     end = SystemClock().now()
     clock = FrozenClock(end - timedelta(days=days))
-    settings = load_settings(folder, clock=clock, require=True)
-    # History raises no notifications: the receiver would get a month of escalations at once.
-    settings.data = copy.deepcopy(settings.data)
-    escalation = settings.data.get("escalation", {})
-    escalation.pop("webhooks", None)
-    for target in escalation.get("targets", {}).values():
-        target.pop("notify", None)
+    environ = {k: v for k, v in os.environ.items() if k != "CARELINE_DATABASE_URL"}
+    settings = load_settings(folder, clock=clock, require=True, environ=environ)
+    settings.data = without_notifications(settings.data)
     runtime = Runtime.create(settings, history_plugin_manager(pm))
     steps = plan_history(days, end=end, seed=seed, author_id=author_ids(world))
     stats = BackfillStats(days=days, steps=len(steps))
@@ -184,6 +193,8 @@ class HistoryPlayer:
                 self._reply(step, stats)
             elif step.action == "resolve":
                 self._resolve(step, stats)
+            elif step.action == "ignore":
+                self._ignore(step, stats)
             elif step.action == "csat":
                 self._csat(step, stats)
         except (ValueError, LookupError):
@@ -250,6 +261,15 @@ class HistoryPlayer:
             return
         conversations.resolve(self.runtime, conversation.id, agent_id=conversation.assignee_id)
         stats.resolved += 1
+
+    def _ignore(self, step: HistoryStep, stats: BackfillStats) -> None:
+        conversation = self._conversation(step.root)
+        if conversation is None or conversation.id is None or conversation.status in CLOSED:
+            return
+        conversations.ignore(
+            self.runtime, conversation.id, reason="no reply needed", agent_id=self.supervisor
+        )
+        stats.ignored += 1
 
     def _csat(self, step: HistoryStep, stats: BackfillStats) -> None:
         conversation = self._conversation(step.root)

@@ -1,7 +1,7 @@
 """Simulated agents who answer some live conversations through the core's services, so the
 inbox moves on its own while leaving plenty for the person trying the demo.
 
-They answer only conversations that started after the demo did (the emulators know nothing
+They answer only customers who wrote after the demo started (the emulators know nothing
 older), reply with the guidelines' checks like anyone else, and resolve some of them later.
 """
 
@@ -77,9 +77,8 @@ class CareTeamLoop(threading.Thread):
                 select(Conversation, Contact)
                 .join(Contact, col(Contact.id) == col(Conversation.contact_id))
                 .where(col(Conversation.status).in_(ACTIVE))
-                .where(col(Conversation.created_at) >= self.since)
-                .where(col(Conversation.first_response_at).is_(None))
-                .where(col(Conversation.last_inbound_at) <= now - waited)
+                .where(col(Conversation.last_inbound_at) >= self.since)
+                .where(col(Conversation.awaiting_reply_since) <= now - waited)
                 .order_by(col(Conversation.id))
                 .limit(20)
             ).all()

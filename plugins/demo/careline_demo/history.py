@@ -31,7 +31,8 @@ AuthorIds = Callable[[Persona, str, bool], str]
 @dataclass(frozen=True, slots=True)
 class HistoryStep:
     """One thing that happened at ``at``: ``inbound`` (a customer message, ``record`` in the
-    import format), ``reply``, ``resolve`` or ``csat`` on the conversation of ``root``."""
+    import format), ``reply``, ``resolve``, ``ignore`` or ``csat`` on the conversation of
+    ``root``."""
 
     at: datetime
     action: str
@@ -89,7 +90,11 @@ def _conversation(
     if message.special in NOT_ANSWERED:
         return steps
     if rng.random() < (0.55 if message.special == "listening" else 0.04):
-        return steps  # never answered: shows in the response rate
+        # Never answered (it shows in the response rate); set aside after a while, so that
+        # history leaves no old backlog for the live SLA clock to escalate.
+        set_aside = at + timedelta(hours=rng.uniform(4, 20))
+        action = "ignore" if message.special == "listening" else "resolve"
+        return [*steps, HistoryStep(set_aside, action, root)] if set_aside < end else steps
     name = message.persona.first_name
     reply_at = at + _response_time(rng, at)
     steps.append(HistoryStep(reply_at, "reply", root, language=message.language, name=name))
@@ -103,7 +108,9 @@ def _conversation(
         last = follow_at + _response_time(rng, follow_at) / 2
         steps.append(HistoryStep(last, "reply", root, language=message.language, name=name))
     resolved_at = last + timedelta(minutes=rng.uniform(10, 8 * 60))
-    if resolved_at < end - timedelta(hours=2):
+    if at < end - timedelta(days=1):
+        resolved_at = min(resolved_at, end - timedelta(minutes=30))
+    if resolved_at < end - timedelta(hours=2) or at < end - timedelta(days=1):
         steps.append(HistoryStep(resolved_at, "resolve", root))
         if rng.random() < 0.45:
             score = rng.choices(range(1, 6), weights=CSAT_WEIGHTS[message.mood])[0]

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from careline.config import CONFIG_FILE
+from careline.db import Database
 from careline.instance import init_instance
+from careline.migrations import upgrade
 
 MARKER = ".careline-demo"
 DEFAULT_FOLDER = "careline-demo"
@@ -42,8 +44,23 @@ def prepare_folder(folder: Path, *, reset: bool) -> bool:
         return not read_marker(folder).get("history_days")
     folder.mkdir(parents=True, exist_ok=True)
     write_marker(folder, {})
-    init_instance(folder, name="Acme care (demo)")
+    init_instance(folder, name="Acme care (demo)", apply_migrations=False)
+    create_schema(folder)
     return True
+
+
+def database_url(folder: Path) -> str:
+    """The demo's SQLite file (never ``CARELINE_DATABASE_URL``: the demo keeps to its folder)."""
+    return f"sqlite:///{(folder / 'careline.db').resolve()}"
+
+
+def create_schema(folder: Path) -> None:
+    """Apply the core's migrations to the demo's SQLite file."""
+    database = Database.from_url(database_url(folder))
+    try:
+        upgrade(database.engine)
+    finally:
+        database.dispose()
 
 
 def read_marker(folder: Path) -> dict[str, Any]:
@@ -120,7 +137,7 @@ def _value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")

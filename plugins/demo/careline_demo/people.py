@@ -5,6 +5,7 @@ Every name, handle and number here is invented for the demo.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 BRAND_NAME = "Acme"
@@ -69,6 +70,59 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("bot", "Crypto Wins", "free_crypto_wins", "en", ("twitter", "instagram"), 12,
             role="spammer"),
 )  # fmt: skip
+
+
+FIRST_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("Olivia", "James", "Amelia", "Noah", "Isla", "Leo", "Ava", "Harry", "Mia", "Oscar"),
+    "de": ("Mia", "Finn", "Emilia", "Paul", "Hannah", "Luis", "Clara", "Felix", "Marie", "Jan"),
+    "fr": ("Louise", "Gabriel", "Jade", "Raphaël", "Alice", "Arthur", "Léa", "Jules", "Chloé"),
+    "es": ("Sofía", "Hugo", "Valentina", "Martín", "Carmen", "Pablo", "Elena", "Álvaro"),
+    "nl": ("Emma", "Sem", "Julia", "Lucas", "Tess", "Bram", "Fleur", "Thijs", "Noor"),
+}
+LAST_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("Walker", "Hughes", "Patel", "Murphy", "Evans", "Khan", "Clarke", "Reid", "Price"),
+    "de": ("Müller", "Schneider", "Fischer", "Wagner", "Braun", "Krüger", "Wolf", "Neumann"),
+    "fr": ("Bernard", "Petit", "Moreau", "Girard", "Roux", "Fontaine", "Lefèvre", "Mercier"),
+    "es": ("García", "Martínez", "Sánchez", "Romero", "Navarro", "Torres", "Ramos", "Gil"),
+    "nl": ("Jansen", "Bakker", "Smit", "Meijer", "Mulder", "Bos", "Vos", "Peters", "Dekker"),
+}
+LANGUAGE_WEIGHTS = {"en": 5, "de": 3, "fr": 2, "es": 2, "nl": 2}
+CHANNEL_SETS = (("twitter",), ("facebook",), ("instagram",), ("twitter", "facebook"),
+                ("facebook", "instagram"), ("instagram", "twitter"))  # fmt: skip
+
+
+def crowd(count: int = 120, seed: int = 2026) -> tuple[Persona, ...]:
+    """More customers, combined from common first and last names (the same for every run)."""
+    rng = random.Random(seed)
+    languages = [code for code, weight in LANGUAGE_WEIGHTS.items() for _ in range(weight)]
+    people: list[Persona] = []
+    seen: set[str] = set()
+    while len(people) < count:
+        language = rng.choice(languages)
+        first, last = rng.choice(FIRST_NAMES[language]), rng.choice(LAST_NAMES[language])
+        handle = "".join(ch for ch in f"{first}_{last}".lower() if ch.isascii() and ch != " ")
+        handle = f"{handle[:11]}{rng.randint(10, 99)}"
+        if handle in seen or f"{first} {last}" in seen:
+            continue
+        seen.update((handle, f"{first} {last}"))
+        email = f"{handle}@example.com" if rng.random() < 0.3 else None
+        phone = f"+44 7700 9{rng.randint(10000, 99999)}" if rng.random() < 0.2 else None
+        people.append(
+            Persona(
+                key=handle,
+                name=f"{first} {last}",
+                handle=handle,
+                language=language,
+                channels=rng.choice(CHANNEL_SETS),
+                followers=int(rng.lognormvariate(5, 1.3)),
+                email=email,
+                phone=phone,
+            )
+        )
+    return tuple(people)
+
+
+PERSONAS = PERSONAS + crowd()
 
 
 @dataclass(frozen=True, slots=True)

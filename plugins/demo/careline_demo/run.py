@@ -63,6 +63,12 @@ class DemoReport:
     notifications: int = 0
 
 
+def demo_environment() -> dict[str, str]:
+    """The process environment without ``CARELINE_DATABASE_URL``: the demo is always SQLite in
+    its own folder, even in a shell set up for another instance."""
+    return {k: v for k, v in os.environ.items() if k != "CARELINE_DATABASE_URL"}
+
+
 def generated_tables(
     options: DemoOptions, world: World, receiver_url: str, *, seed: int | None
 ) -> dict[str, Any]:
@@ -157,7 +163,7 @@ def _run(
         write_config(
             options.folder, generated_tables(options, world, receiver_url, seed=options.seed)
         )
-        settings = load_settings(options.folder, require=True)
+        settings = load_settings(options.folder, require=True, environ=demo_environment())
         config = demo_config(settings)
         speed = options.speed or config.speed
         seed = seed if seed is not None else config.seed
