@@ -31,7 +31,9 @@ lint: setup typecheck
 	$(BIN)/ruff format --check .
 
 typecheck: setup
+	@# mypy cannot follow editable installs' import hooks: it reads the sources through links.
 	@mkdir -p build/typecheck && ln -sfn ../../core build/typecheck/careline
+	@$(foreach p,$(PLUGINS),ln -sfn ../../$(p)/careline_$(notdir $(p)) build/typecheck/careline_$(notdir $(p));)
 	$(BIN)/mypy -p careline $(foreach p,$(PLUGINS),-p careline_$(notdir $(p)))
 
 test: setup lint
