@@ -25,7 +25,8 @@ from typing import IO, TYPE_CHECKING, Any
 from careline.channels import ParseError
 from careline.clock import ensure_utc
 from careline.models import Message
-from careline.pipeline import handle_message
+from careline.pipeline import run_units
+from careline.pipeline_batch import Unit
 from careline.types import Author, Direction, InboundMessage, Source, Visibility
 from sqlmodel import col, select
 
@@ -130,19 +131,18 @@ def import_stream(
 def _import_batch(
     runtime: Runtime, batch: list[tuple[int, InboundMessage]], stats: ImportStats
 ) -> None:
+    """One transaction for the batch; each line succeeds or fails alone."""
+    units = [Unit((message,), raw_event_id=None, via="import") for _, message in batch]
     with runtime.db.session() as session:
-        for number, message in batch:
-            try:
-                with session.begin_nested():
-                    stored = handle_message(runtime, session, message, None, via="import")
-            except Exception as exc:
-                stats.errors.append((number, f"{type(exc).__name__}: {exc}"))
-                continue
-            if stored is None:
-                stats.duplicates += 1
-            else:
-                stats.imported += 1
+        outcomes = run_units(runtime, session, units)
         session.expunge_all()
+    for (number, _), outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            stats.errors.append((number, f"{type(outcome).__name__}: {outcome}"))
+        elif outcome.stored:
+            stats.imported += 1
+        else:
+            stats.duplicates += 1
 
 
 def export_records(runtime: Runtime, *, batch_size: int = 1000) -> Iterable[dict[str, Any]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from careline import events
 from careline.models import Agent, Conversation
 from careline.services.views import NotFoundError, agent_view, conversation_view
-from careline.types import AgentView, ConversationStatus
+from careline.types import AgentView, ConversationStatus, ConversationView
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -22,20 +24,82 @@ ACTIVE_STATUSES = (
 )
 
 
-def candidates(session: Session) -> list[AgentView]:
-    """Every enabled human agent with the number of active conversations they hold."""
-    load = dict(
-        session.exec(
-            select(Conversation.assignee_id, func.count())
-            .where(col(Conversation.assignee_id).is_not(None))
-            .where(col(Conversation.status).in_(ACTIVE_STATUSES))
-            .group_by(col(Conversation.assignee_id))
-        ).all()
-    )
-    agents = session.exec(
+def enabled_agents(session: Session) -> Sequence[Agent]:
+    """Every enabled human agent (who may be given conversations)."""
+    return session.exec(
         select(Agent).where(col(Agent.disabled).is_(False), col(Agent.is_bot).is_(False))
     ).all()
-    return [agent_view(agent, int(load.get(agent.id, 0))) for agent in agents]
+
+
+def agent_loads(session: Session) -> dict[int, int]:
+    """How many active conversations each agent holds (agents holding none are absent)."""
+    rows = session.exec(
+        select(Conversation.assignee_id, func.count())
+        .where(col(Conversation.assignee_id).is_not(None))
+        .where(col(Conversation.status).in_(ACTIVE_STATUSES))
+        .group_by(col(Conversation.assignee_id))
+    ).all()
+    return {int(agent_id): int(count) for agent_id, count in rows if agent_id is not None}
+
+
+def candidates(session: Session) -> list[AgentView]:
+    """Every enabled human agent with the number of active conversations they hold."""
+    return AgentPool.count(session, enabled_agents(session)).agents
+
+
+def holder(assignee_id: int | None, status: str) -> int | None:
+    """The agent whose load a conversation counts in (its assignee while it is active)."""
+    return assignee_id if assignee_id is not None and status in ACTIVE_STATUSES else None
+
+
+class AgentPool:
+    """The candidates of :func:`candidates`, read once and kept current by the caller.
+
+    The pipeline asks for an agent for many conversations in one transaction; instead of
+    counting every agent's load again for each, it reads the pool once and reports each change
+    of a conversation's holder (:func:`holder`) with :meth:`moved`.
+    """
+
+    def __init__(self, agents: list[AgentView]) -> None:
+        self._agents = agents
+        self._index = {agent.id: n for n, agent in enumerate(agents)}
+
+    @classmethod
+    def count(cls, session: Session, agents: Sequence[Agent]) -> AgentPool:
+        """``agents`` with their current loads (no query when there is no agent)."""
+        if not agents:
+            return cls([])
+        loads = agent_loads(session)
+        return cls([agent_view(agent, loads.get(agent.id or 0, 0)) for agent in agents])
+
+    @property
+    def agents(self) -> list[AgentView]:
+        """The candidates with their current loads (do not modify)."""
+        return self._agents
+
+    def moved(self, before: int | None, after: int | None) -> None:
+        """A conversation counted in ``before``'s load now counts in ``after``'s."""
+        if before == after:
+            return
+        for agent_id, change in ((before, -1), (after, 1)):
+            position = self._index.get(agent_id) if agent_id is not None else None
+            if position is not None:
+                agent = self._agents[position]
+                self._agents[position] = replace(
+                    agent, open_conversations=agent.open_conversations + change
+                )
+
+
+def choose(runtime: Runtime, view: ConversationView, pool: Sequence[AgentView]) -> int | None:
+    """Ask the ``careline_assign`` hook to pick among ``pool`` (which must not be empty)."""
+    chosen = runtime.pm.hook.careline_assign(
+        conversation=view, candidates=pool, settings=runtime.settings
+    )
+    if chosen is None:
+        return None
+    if chosen not in {agent.id for agent in pool}:
+        raise ValueError(f"the assignment hook chose agent {chosen!r}, who is not a candidate")
+    return int(chosen)
 
 
 def assign(
@@ -91,13 +155,8 @@ def auto_assign(runtime: Runtime, session: Session, conversation: Conversation) 
     if not pool:
         return None
     view = conversation_view(session, conversation, with_messages=False)
-    chosen = runtime.pm.hook.careline_assign(
-        conversation=view, candidates=pool, settings=runtime.settings
-    )
+    chosen = choose(runtime, view, pool)
     if chosen is None:
         return None
-    eligible = {agent.id for agent in pool}
-    if chosen not in eligible:
-        raise ValueError(f"the assignment hook chose agent {chosen!r}, who is not a candidate")
-    assign(runtime, session, conversation, int(chosen), by="rule")
-    return int(chosen)
+    assign(runtime, session, conversation, chosen, by="rule")
+    return chosen

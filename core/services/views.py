@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from careline.models import Agent, Contact, Conversation, Identity, Message
 from careline.types import (
     AgentView,
+    ConversationStatus,
     ConversationView,
     Direction,
     MessageView,
     PersonalDataMatch,
+    Priority,
+    Source,
+    Visibility,
 )
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -57,6 +62,69 @@ def get_conversation(session: Session, conversation_id: int) -> Conversation:
     return conversation
 
 
+class ConversationFields(Protocol):
+    """What a view needs of a conversation: a stored row, or the pipeline's in-memory copy."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def visibility(self) -> Visibility: ...
+    @property
+    def source(self) -> Source: ...
+    @property
+    def status(self) -> ConversationStatus: ...
+    @property
+    def priority(self) -> Priority: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def contact_id(self) -> int: ...
+    @property
+    def queue(self) -> str | None: ...
+    @property
+    def assignee_id(self) -> int | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def sentiment(self) -> float | None: ...
+    @property
+    def topic(self) -> str | None: ...
+    @property
+    def tags(self) -> list[str]: ...
+    @property
+    def last_inbound_at(self) -> datetime | None: ...
+    @property
+    def first_response_due(self) -> datetime | None: ...
+    @property
+    def resolution_due(self) -> datetime | None: ...
+
+
+class ContactFields(Protocol):
+    """What a view needs of a contact."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def attributes(self) -> dict[str, Any]: ...
+
+
+class IdentityFields(Protocol):
+    """What a view needs of the contact's identity on the conversation's channel."""
+
+    @property
+    def handle(self) -> str | None: ...
+    @property
+    def display_name(self) -> str | None: ...
+    @property
+    def followers(self) -> int | None: ...
+    @property
+    def verified(self) -> bool: ...
+
+
 def conversation_view(
     session: Session,
     conversation: Conversation | int,
@@ -83,6 +151,29 @@ def conversation_view(
             .order_by(col(Message.created_at), col(Message.id))
             .limit(message_limit)
         ).all()
+    return build_conversation_view(
+        conversation,
+        contact=contact,
+        identity=identity,
+        previous=previous_conversations(session, conversation),
+        messages=messages,
+    )
+
+
+def build_conversation_view(
+    conversation: ConversationFields,
+    *,
+    contact: ContactFields | None,
+    identity: IdentityFields | None,
+    previous: int,
+    messages: Sequence[Message] = (),
+) -> ConversationView:
+    """Assemble a :class:`ConversationView` from rows already at hand (no query).
+
+    ``identity`` is the contact's latest identity on the conversation's channel and
+    ``previous`` the count :func:`previous_conversations` gives.
+    """
+    assert conversation.id is not None
     kinds = sorted(
         {
             p["kind"]
@@ -91,7 +182,6 @@ def conversation_view(
             for p in (m.personal_data or ())
         }
     )
-    previous = previous_conversations(session, conversation)
     return ConversationView(
         id=conversation.id,
         channel=conversation.channel,
@@ -137,6 +227,18 @@ def previous_conversations(
         .where(col(Conversation.created_at) <= conversation.created_at)
     ).one()
     return int(count)
+
+
+def count_previous(
+    conversation_id: int | None,
+    created_at: datetime,
+    started: Iterable[tuple[int, datetime]],
+    lookback: timedelta = REPEAT_CONTACT_LOOKBACK,
+) -> int:
+    """:func:`previous_conversations` over ``(id, created_at)`` pairs of the contact's
+    conversations already in memory (those created in the lookback before ``created_at``)."""
+    since = created_at - lookback
+    return sum(1 for other, at in started if other != conversation_id and since <= at <= created_at)
 
 
 def agent_view(agent: Agent, open_conversations: int = 0) -> AgentView:

@@ -1,0 +1,538 @@
+"""The rows one pipeline batch reads and writes: read with a few queries, written in bulk.
+
+:class:`BatchStore` reads everything a batch of inbound messages needs up front — which messages
+are known, the latest conversation of every thread, the authors' identities and contacts, the
+contacts' recent conversations — in one query each, keeps it in memory while the batch is
+threaded, and writes new and changed rows with one statement per table when the batch ends (or
+before a step that needs them in the database, :meth:`BatchStore.flush`).
+
+Ids are given out before rows are written, so that hooks see real conversation ids and events
+can name their message: on SQLite the batch holds the write lock and counts on from the highest
+id; on PostgreSQL they are drawn from the table's sequence after the batch's thread locks are
+held, so ids still grow per thread across workers.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from careline.models import Contact, Conversation, Event, Identity, Message, RawEvent
+from careline.services.views import REPEAT_CONTACT_LOOKBACK, count_previous
+from careline.types import ConversationStatus, Priority, Source, Visibility
+from sqlmodel import Session
+
+CONTACT: sa.Table = Contact.__table__  # type: ignore[attr-defined]
+IDENTITY: sa.Table = Identity.__table__  # type: ignore[attr-defined]
+CONVERSATION: sa.Table = Conversation.__table__  # type: ignore[attr-defined]
+MESSAGE: sa.Table = Message.__table__  # type: ignore[attr-defined]
+EVENT: sa.Table = Event.__table__  # type: ignore[attr-defined]
+RAW_EVENT: sa.Table = RawEvent.__table__  # type: ignore[attr-defined]
+
+CONVERSATION_COLUMNS = tuple(column.name for column in CONVERSATION.columns)
+IDENTITY_COLUMNS = tuple(column.name for column in IDENTITY.columns)
+MESSAGE_COLUMNS = tuple(column.name for column in MESSAGE.columns)
+
+IN_CHUNK = 500
+"""Values per ``IN (...)`` list, well below every database's parameter limit."""
+
+
+def hold_write_lock(connection: sa.Connection) -> None:
+    """On SQLite, take the database's write lock now (a write that changes nothing).
+
+    A transaction that reads first and writes later fails at once with "database is locked" when
+    another connection wrote in between; one that writes first waits its turn instead. The
+    pipeline also relies on the lock to give out ids. Nothing to do on PostgreSQL.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.execute(
+            sa.update(RAW_EVENT).where(RAW_EVENT.c.id == -1).values(status=RAW_EVENT.c.status)
+        )
+
+
+def thread_lock_key(name: str) -> int:
+    """The PostgreSQL advisory-lock key serialising the threading of one thread."""
+    return zlib.crc32(name.encode()) - 2**31
+
+
+class ConversationRow:
+    """A conversation of the batch in memory (the columns of :class:`Conversation`)."""
+
+    __slots__ = (*CONVERSATION_COLUMNS, "new")
+
+    id: int
+    channel: str
+    account: str
+    thread_key: str
+    participant_id: str | None
+    visibility: Visibility
+    source: Source
+    status: ConversationStatus
+    priority: Priority
+    queue: str | None
+    assignee_id: int | None
+    contact_id: int
+    language: str | None
+    sentiment: float | None
+    topic: str | None
+    topic_score: float | None
+    tags: list[str]
+    ignore_reason: str | None
+    suggest_private: bool
+    created_at: datetime
+    updated_at: datetime
+    last_inbound_at: datetime | None
+    last_outbound_at: datetime | None
+    awaiting_reply_since: datetime | None
+    first_response_at: datetime | None
+    first_response_due: datetime | None
+    next_response_due: datetime | None
+    resolution_due: datetime | None
+    resolved_at: datetime | None
+    reopened_at: datetime | None
+    assigned_at: datetime | None
+    sla_warned: list[str]
+    new: bool
+
+    def __init__(self, values: Mapping[Any, Any], *, new: bool = False) -> None:
+        for name in CONVERSATION_COLUMNS:
+            setattr(self, name, values[name])
+        self.new = new
+
+    @classmethod
+    def opened(cls, **values: Any) -> ConversationRow:
+        """A new conversation: the given columns, the rest at their defaults."""
+        defaults: dict[str, Any] = dict.fromkeys(CONVERSATION_COLUMNS)
+        defaults.update(
+            source=Source.OWNED,
+            status=ConversationStatus.NEW,
+            priority=Priority.NORMAL,
+            tags=[],
+            suggest_private=False,
+            sla_warned=[],
+        )
+        defaults.update(values)
+        return cls(defaults, new=True)
+
+    def values(self) -> dict[str, Any]:
+        """The columns, as a row to write."""
+        return {name: getattr(self, name) for name in CONVERSATION_COLUMNS}
+
+    def copy_from(self, stored: Conversation) -> None:
+        """Take over every column of the stored conversation (after the ORM changed it)."""
+        for name in CONVERSATION_COLUMNS:
+            setattr(self, name, getattr(stored, name))
+
+
+class IdentityRow:
+    """An identity of the batch in memory (the columns of :class:`Identity`)."""
+
+    __slots__ = (*IDENTITY_COLUMNS, "new")
+
+    id: int
+    contact_id: int
+    channel: str
+    external_id: str
+    handle: str | None
+    display_name: str | None
+    followers: int | None
+    verified: bool
+    updated_at: datetime | None
+    new: bool
+
+    def __init__(self, values: Mapping[Any, Any], *, new: bool = False) -> None:
+        for name in IDENTITY_COLUMNS:
+            setattr(self, name, values[name])
+        self.new = new
+
+    def values(self) -> dict[str, Any]:
+        """The columns, as a row to write."""
+        return {name: getattr(self, name) for name in IDENTITY_COLUMNS}
+
+
+@dataclass(slots=True)
+class ContactRow:
+    """A contact of the batch in memory."""
+
+    id: int
+    name: str | None
+    attributes: dict[str, Any]
+    created_at: datetime
+    merged_into_id: int | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The columns, as a row to write."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "attributes": self.attributes,
+            "created_at": self.created_at,
+            "merged_into_id": self.merged_into_id,
+        }
+
+
+@dataclass
+class Wanted:
+    """What a batch will look up: the prefetch of :meth:`BatchStore.prefetch`."""
+
+    messages: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """External ids of the batch's messages, by channel."""
+    authors: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """External ids of the customers who wrote, by channel."""
+    threads: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    """Thread keys, by ``(channel, account)``."""
+    locks: set[str] = field(default_factory=set)
+    """Threads that may get a new conversation (locked on PostgreSQL)."""
+    earliest: datetime | None = None
+    """The earliest customer message (how far back conversations are counted)."""
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), IN_CHUNK):
+        yield ordered[start : start + IN_CHUNK]
+
+
+class _Ids:
+    """Ids handed out for one table in one batch."""
+
+    def __init__(self, connection: sa.Connection, table: sa.Table, batch: int) -> None:
+        self.connection = connection
+        self.table = table
+        self.batch = max(batch, 1)
+        self.free: list[int] = []
+        self.next: int | None = None
+
+    def take(self) -> int:
+        if self.connection.dialect.name == "sqlite":
+            if self.next is None:
+                hold_write_lock(self.connection)
+                highest = self.connection.execute(sa.select(sa.func.max(self.table.c.id))).scalar()
+                self.next = int(highest or 0) + 1
+            taken = self.next
+            self.next += 1
+            return taken
+        if not self.free:
+            drawn = self.connection.execute(
+                sa.text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :count)"
+                ),
+                {"table": self.table.name, "count": self.batch},
+            ).scalars()
+            self.free = sorted((int(value) for value in drawn), reverse=True)
+        return self.free.pop()
+
+
+class BatchStore:
+    """The in-memory state of one batch and its pending writes (see the module docstring)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.connection = session.connection()
+        self.batch = 1
+        self._known: set[tuple[str, str]] = set()
+        self._latest: dict[tuple[str, str, str], ConversationRow] = {}
+        self._identities: dict[tuple[str, str], IdentityRow] = {}
+        self._identities_by_id: dict[int, IdentityRow] = {}
+        self._contact_identity: dict[tuple[int, str], IdentityRow] = {}
+        self._identities_read: set[tuple[int, str]] = set()
+        self._contacts: dict[int, ContactRow] = {}
+        self._started: dict[int, list[tuple[int, datetime]]] = {}
+        self._ids: dict[str, _Ids] = {}
+        self._new_contacts: list[ContactRow] = []
+        self._new_identities: list[IdentityRow] = []
+        self._changed_identities: dict[int, IdentityRow] = {}
+        self._new_conversations: list[ConversationRow] = []
+        self._changed_conversations: dict[int, ConversationRow] = {}
+        self._messages: list[dict[str, Any]] = []
+        self._events: list[dict[str, Any]] = []
+
+    # --- reading ------------------------------------------------------------------------------
+    def prefetch(self, wanted: Wanted, batch: int) -> None:
+        """Lock the threads (PostgreSQL) and read what the batch needs, a query per kind.
+
+        ``batch`` is how many messages the batch holds (how many ids it may need).
+        """
+        self.batch = batch
+        connection = self.connection
+        if wanted.locks and connection.dialect.name == "postgresql":
+            lock_keys = sorted({thread_lock_key(name) for name in wanted.locks})
+            connection.execute(
+                sa.text(
+                    "SELECT pg_advisory_xact_lock(k) FROM "
+                    "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS keys"
+                ),
+                {"keys": lock_keys},
+            ).all()
+        for channel, external_ids in wanted.messages.items():
+            for chunk in _chunks(external_ids):
+                query = sa.select(MESSAGE.c.external_id).where(
+                    MESSAGE.c.channel == channel, MESSAGE.c.external_id.in_(chunk)
+                )
+                self._known.update(
+                    (channel, found) for found in connection.execute(query).scalars()
+                )
+        conversations: list[ConversationRow] = []
+        for (channel, account), keys in wanted.threads.items():
+            for chunk in _chunks(keys):
+                latest = (
+                    sa.select(sa.func.max(CONVERSATION.c.id))
+                    .where(
+                        CONVERSATION.c.channel == channel,
+                        CONVERSATION.c.account == account,
+                        CONVERSATION.c.thread_key.in_(chunk),
+                    )
+                    .group_by(CONVERSATION.c.thread_key)
+                )
+                for row in connection.execute(
+                    sa.select(CONVERSATION).where(CONVERSATION.c.id.in_(latest))
+                ):
+                    conversation = ConversationRow(row._mapping)
+                    self._latest[(channel, account, conversation.thread_key)] = conversation
+                    conversations.append(conversation)
+        for channel, external_ids in wanted.authors.items():
+            for chunk in _chunks(external_ids):
+                self._read_identities(
+                    sa.select(IDENTITY).where(
+                        IDENTITY.c.channel == channel, IDENTITY.c.external_id.in_(chunk)
+                    )
+                )
+        contact_ids = {identity.contact_id for identity in self._identities_by_id.values()}
+        contact_ids.update(conversation.contact_id for conversation in conversations)
+        self._read_contacts(contact_ids)
+        channels = {channel for channel, _ in wanted.threads} | set(wanted.authors)
+        self._read_contact_identities(set(self._contacts), channels)
+        starts = [conversation.created_at for conversation in conversations]
+        if wanted.earliest is not None:
+            starts.append(wanted.earliest)
+        if starts and self._contacts:
+            self._read_started(set(self._contacts), min(starts) - REPEAT_CONTACT_LOOKBACK)
+
+    def _read_identities(self, query: sa.Select[Any]) -> None:
+        for row in self.connection.execute(query):
+            if row.id in self._identities_by_id:
+                continue
+            identity = IdentityRow(row._mapping)
+            self._identities_by_id[identity.id] = identity
+            self._identities[(identity.channel, identity.external_id)] = identity
+            key = (identity.contact_id, identity.channel)
+            current = self._contact_identity.get(key)
+            if current is None or current.id < identity.id:
+                self._contact_identity[key] = identity
+
+    def _read_contacts(self, ids: set[int]) -> None:
+        """Read contacts, and the contacts they were merged into."""
+        tried: set[int] = set()
+        missing = ids - set(self._contacts)
+        while missing:
+            tried |= missing
+            for chunk in _chunks(missing):
+                query = sa.select(CONTACT).where(CONTACT.c.id.in_(chunk))
+                for row in self.connection.execute(query):
+                    self._contacts[row.id] = ContactRow(
+                        id=row.id,
+                        name=row.name,
+                        attributes=row.attributes,
+                        created_at=row.created_at,
+                        merged_into_id=row.merged_into_id,
+                    )
+            merged = {c.merged_into_id for c in self._contacts.values() if c.merged_into_id}
+            missing = merged - set(self._contacts) - tried
+
+    def _read_contact_identities(self, contact_ids: set[int], channels: set[str]) -> None:
+        for chunk in _chunks(contact_ids):
+            self._read_identities(
+                sa.select(IDENTITY).where(
+                    IDENTITY.c.contact_id.in_(chunk), IDENTITY.c.channel.in_(sorted(channels))
+                )
+            )
+        self._identities_read.update((c, channel) for c in contact_ids for channel in channels)
+
+    def _read_started(self, contact_ids: set[int], since: datetime) -> None:
+        for contact_id in contact_ids:
+            self._started.setdefault(contact_id, [])
+        for chunk in _chunks(contact_ids):
+            query = sa.select(
+                CONVERSATION.c.contact_id, CONVERSATION.c.id, CONVERSATION.c.created_at
+            ).where(CONVERSATION.c.contact_id.in_(chunk), CONVERSATION.c.created_at >= since)
+            for contact_id, conversation_id, created_at in self.connection.execute(query):
+                self._started[contact_id].append((conversation_id, created_at))
+
+    def is_known(self, channel: str, external_id: str) -> bool:
+        """True when a message with this id is stored (or pending) on ``channel``."""
+        return (channel, external_id) in self._known
+
+    def latest_conversation(self, channel: str, account: str, key: str) -> ConversationRow | None:
+        """The newest conversation of a thread, if any."""
+        return self._latest.get((channel, account, key))
+
+    def identity(self, channel: str, external_id: str) -> IdentityRow | None:
+        """A customer's identity on a channel, if known."""
+        return self._identities.get((channel, external_id))
+
+    def contact(self, contact_id: int) -> ContactRow | None:
+        """The contact with that id."""
+        if contact_id not in self._contacts:
+            self._read_contacts({contact_id})
+        return self._contacts.get(contact_id)
+
+    def current_contact(self, contact_id: int) -> ContactRow:
+        """The contact with that id, or the one it was merged into."""
+        found = self.contact(contact_id)
+        assert found is not None
+        while found.merged_into_id is not None:
+            merged = self.contact(found.merged_into_id)
+            assert merged is not None
+            found = merged
+        return found
+
+    def view_identity(self, contact_id: int, channel: str) -> IdentityRow | None:
+        """The contact's newest identity on ``channel`` (what conversation views show)."""
+        if (contact_id, channel) not in self._identities_read:
+            self._read_contact_identities({contact_id}, {channel})
+        return self._contact_identity.get((contact_id, channel))
+
+    def previous_conversations(self, conversation: ConversationRow) -> int:
+        """:func:`~careline.services.views.previous_conversations`, counted in memory."""
+        started = self._started.get(conversation.contact_id)
+        if started is None:
+            self._read_started(
+                {conversation.contact_id}, conversation.created_at - REPEAT_CONTACT_LOOKBACK
+            )
+            started = self._started[conversation.contact_id]
+        return count_previous(conversation.id, conversation.created_at, started)
+
+    # --- writing ------------------------------------------------------------------------------
+    def _take_id(self, table: sa.Table) -> int:
+        ids = self._ids.get(table.name)
+        if ids is None:
+            ids = self._ids[table.name] = _Ids(self.connection, table, self.batch)
+        return ids.take()
+
+    def add_contact(self, name: str | None, created_at: datetime) -> ContactRow:
+        """A new contact (written at the next flush)."""
+        contact = ContactRow(
+            id=self._take_id(CONTACT), name=name, attributes={}, created_at=created_at
+        )
+        self._contacts[contact.id] = contact
+        self._started[contact.id] = []
+        self._new_contacts.append(contact)
+        return contact
+
+    def add_identity(self, **values: Any) -> IdentityRow:
+        """A new identity (written at the next flush)."""
+        identity = IdentityRow({"id": self._take_id(IDENTITY), **values}, new=True)
+        self._identities_by_id[identity.id] = identity
+        self._identities[(identity.channel, identity.external_id)] = identity
+        self._contact_identity[(identity.contact_id, identity.channel)] = identity
+        self._identities_read.add((identity.contact_id, identity.channel))
+        self._new_identities.append(identity)
+        return identity
+
+    def identity_changed(self, identity: IdentityRow) -> None:
+        """Write this identity again at the next flush."""
+        if not identity.new:
+            self._changed_identities[identity.id] = identity
+
+    def add_conversation(self, conversation: ConversationRow) -> ConversationRow:
+        """Give a new conversation its id; it becomes its thread's latest."""
+        conversation.id = self._take_id(CONVERSATION)
+        conversation.new = True
+        self._latest[(conversation.channel, conversation.account, conversation.thread_key)] = (
+            conversation
+        )
+        self._started.setdefault(conversation.contact_id, []).append(
+            (conversation.id, conversation.created_at)
+        )
+        self._new_conversations.append(conversation)
+        return conversation
+
+    def conversation_changed(self, conversation: ConversationRow) -> None:
+        """Write this conversation again at the next flush."""
+        if not conversation.new:
+            self._changed_conversations[conversation.id] = conversation
+
+    def add_message(self, values: dict[str, Any]) -> int:
+        """Store a message (all columns but ``id``) at the next flush; returns its id."""
+        values["id"] = message_id = self._take_id(MESSAGE)
+        self._known.add((values["channel"], values["external_id"]))
+        self._messages.append(values)
+        return message_id
+
+    def add_event(
+        self,
+        type: str,
+        *,
+        at: datetime,
+        conversation_id: int | None = None,
+        message_id: int | None = None,
+        actor: str = "system",
+        agent_id: int | None = None,
+        **data: Any,
+    ) -> None:
+        """Append an event, exactly as :func:`careline.events.record` would."""
+        self._events.append(
+            {
+                "type": type,
+                "at": at,
+                "conversation_id": conversation_id,
+                "message_id": message_id,
+                "actor": actor if agent_id is None else f"agent:{agent_id}",
+                "agent_id": agent_id,
+                "data": data,
+            }
+        )
+
+    def flush(self) -> None:
+        """Write every pending row, parents first, events last and in order."""
+        connection = self.connection
+        if self._new_contacts:
+            connection.execute(CONTACT.insert(), [c.values() for c in self._new_contacts])
+            self._new_contacts = []
+        if self._new_identities:
+            connection.execute(IDENTITY.insert(), [i.values() for i in self._new_identities])
+            for identity in self._new_identities:
+                identity.new = False
+            self._new_identities = []
+        if self._changed_identities:
+            _update(
+                connection,
+                IDENTITY,
+                [self._changed_identities[k].values() for k in sorted(self._changed_identities)],
+            )
+            self._changed_identities = {}
+        if self._new_conversations:
+            connection.execute(CONVERSATION.insert(), [c.values() for c in self._new_conversations])
+            for conversation in self._new_conversations:
+                conversation.new = False
+            self._new_conversations = []
+        if self._changed_conversations:
+            changed = self._changed_conversations
+            _update(connection, CONVERSATION, [changed[k].values() for k in sorted(changed)])
+            self._changed_conversations = {}
+        if self._messages:
+            connection.execute(MESSAGE.insert(), self._messages)
+            self._messages = []
+        if self._events:
+            connection.execute(EVENT.insert(), self._events)
+            self._events = []
+
+
+def _update(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``UPDATE table SET <every column> WHERE id = …`` for each row, in one executemany."""
+    names = [name for name in rows[0] if name != "id"]
+    statement = (
+        table.update()
+        .where(table.c.id == sa.bindparam("row_id"))
+        .values({name: sa.bindparam(f"new_{name}") for name in names})
+    )
+    connection.execute(
+        statement,
+        [{"row_id": row["id"], **{f"new_{name}": row[name] for name in names}} for row in rows],
+    )

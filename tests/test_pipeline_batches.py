@@ -1,0 +1,205 @@
+"""Batching: raw events handled in batches of any size end exactly as handled one at a time."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from careline import hookimpl, pipeline
+from careline.models import (
+    Contact,
+    Conversation,
+    Escalation,
+    Event,
+    Identity,
+    Message,
+    MessageRevision,
+    RawEvent,
+)
+from careline.runtime import Runtime
+from careline.services import agents
+from careline.testing.channel import message
+from careline.testing.databases import reset_database
+from careline.testing.flow import deliver
+from careline.types import Enrichment, EscalationRequest, Priority, RoutingDecision
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+class Rules:
+    """Hooks that make every step of the pipeline do something, and sometimes fail."""
+
+    @hookimpl
+    def careline_enrich_message(self, message):
+        if "explode" in message.text:
+            raise RuntimeError("enricher crashed")
+        return Enrichment(
+            sentiment=-0.5 if "angry" in message.text else 0.25,
+            language="en",
+            topics=("order",) if "order" in message.text else (),
+            topic_scores={"order": 0.5},
+            tags=("vip",) if (message.author.followers or 0) > 1000 else (),
+        )
+
+    @hookimpl
+    def careline_route(self, conversation, message):
+        if message.text.startswith("RT"):
+            return RoutingDecision(ignore_reason="retweet", rule="retweets")
+        if "refund" in message.text:
+            return RoutingDecision(queue="billing", priority=Priority.HIGH, tags=("money",))
+        return None
+
+    @hookimpl
+    def careline_escalate_on_message(self, conversation, message):
+        requests = []
+        if "lawyer" in message.text:
+            requests.append(
+                EscalationRequest("legal", "legal threat", "legal", raise_priority=Priority.URGENT)
+            )
+        if conversation.previous_conversations >= 2:
+            requests.append(EscalationRequest("leads", "repeat", "repeat", reassign_queue="leads"))
+        return requests
+
+    @hookimpl
+    def careline_escalate_on_status(self, conversation, old_status, new_status):
+        return [EscalationRequest("supervisor", f"{old_status} → {new_status}", "reopened")]
+
+    @hookimpl
+    def careline_assign(self, conversation, candidates):
+        free = [agent for agent in candidates if agent.open_conversations < 2]
+        return min(free, key=lambda a: (a.open_conversations, a.id)).id if free else None
+
+
+TEXTS = [
+    "my order never arrived",
+    "angry about the refund",
+    "my lawyer will call",
+    "RT @brand nice",
+    "please explode",
+    "thanks",
+]
+
+
+@st.composite
+def raw_events(draw: st.DrawFn) -> list[bytes]:
+    """Deliveries of customer messages, echoes, edits, deletes, repeats and bad bodies."""
+    bodies: list[bytes] = []
+    seen: list[dict[str, Any]] = []
+    minutes = 0
+    for n in range(draw(st.integers(1, 14))):
+        items = []
+        for k in range(draw(st.sampled_from([1, 1, 2, 3]))):
+            minutes += draw(st.sampled_from([0, 1, 30, 600]))
+            at = T0 + timedelta(minutes=minutes)
+            kind = draw(
+                st.sampled_from(["in", "in", "in", "dm", "echo", "edit", "delete", "again"])
+            )
+            if kind in ("edit", "delete", "again") and seen:
+                earlier = draw(st.sampled_from(seen))
+                if kind == "again":
+                    items.append(earlier)
+                else:
+                    text = draw(st.sampled_from(TEXTS))
+                    items.append(
+                        {**earlier, "kind": kind, "text": text, "created_at": at.isoformat()}
+                    )
+                continue
+            author = f"u{draw(st.integers(0, 3))}"
+            item = message(
+                f"m{n}-{k}",
+                author=author,
+                thread=f"t{draw(st.integers(0, 2))}",
+                at=at,
+                text=draw(st.sampled_from(TEXTS)),
+                visibility="private" if kind == "dm" else "public",
+            )
+            item["author"]["followers"] = draw(st.sampled_from([10, 5000]))
+            if kind == "echo":
+                item.update(direction="out", author={"id": "brand", "handle": "@brand"})
+            else:
+                seen.append(item)
+            items.append(item)
+        if draw(st.integers(0, 12)) == 0:
+            bodies.append(json.dumps({"messages": [{"id": f"bad{n}"}]}).encode())
+        else:
+            bodies.append(json.dumps({"messages": items, "n": n}).encode())
+    return bodies
+
+
+def _ranks(connection: sa.Connection, table: sa.Table) -> dict[int, int]:
+    ids = connection.execute(sa.select(table.c.id).order_by(table.c.id)).scalars()
+    return {found: rank for rank, found in enumerate(ids)}
+
+
+def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row the pipeline writes, with ids replaced by their rank (PostgreSQL sequences
+    may skip numbers)."""
+    tables = {
+        model.__name__: model.__table__
+        for model in (
+            Contact,
+            Identity,
+            Conversation,
+            Message,
+            MessageRevision,
+            Event,
+            Escalation,
+            RawEvent,
+        )
+    }
+    references = {
+        "contact_id": "Contact",
+        "merged_into_id": "Contact",
+        "conversation_id": "Conversation",
+        "message_id": "Message",
+        "raw_event_id": "RawEvent",
+    }
+    with runtime.db.engine.connect() as connection:
+        ranks = {name: _ranks(connection, table) for name, table in tables.items()}
+        result = {}
+        for name, table in tables.items():
+            rows = []
+            for row in connection.execute(sa.select(table).order_by(table.c.id)):
+                values = dict(row._mapping)
+                values["id"] = ranks[name][values["id"]]
+                for column, target in references.items():
+                    if values.get(column) is not None:
+                        values[column] = ranks[target][values[column]]
+                if name == "Event" and "escalation_id" in values["data"]:
+                    data = dict(values["data"])
+                    data["escalation_id"] = ranks["Escalation"][data["escalation_id"]]
+                    values["data"] = data
+                rows.append(tuple(sorted((k, repr(v)) for k, v in values.items())))
+            result[name] = rows
+    return result
+
+
+def run(runtime: Runtime, bodies: list[bytes], sizes: list[int]) -> dict[str, Any]:
+    reset_database(runtime.db.engine)
+    agents.add_agent(runtime, "Ann Agent")
+    agents.add_agent(runtime, "Bob Agent")
+    for body in bodies:
+        deliver(runtime, "testchannel", body)
+    rounds = 0
+    while pipeline.process_pending(
+        runtime, batch_size=sizes[rounds % len(sizes)], max_batches=1
+    ).raw_events:
+        rounds += 1
+    return snapshot(runtime)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(bodies=raw_events(), sizes=st.lists(st.integers(2, 8), min_size=1, max_size=5))
+def test_batches_of_any_size_equal_one_at_a_time(careline_runtime, bodies, sizes) -> None:
+    runtime = careline_runtime(Rules())
+    alone = run(runtime, bodies, [1])
+    assert run(runtime, bodies, sizes) == alone
+    assert alone["RawEvent"]  # every body was stored and processed
