@@ -16,6 +16,7 @@ import io
 import json
 import os
 import random
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -134,8 +135,9 @@ def backfill(
     seed: int | None,
     echo: Callable[[str], None],
     console: Console | None = None,
+    stop: threading.Event | None = None,
 ) -> BackfillStats:
-    """Generate ``days`` days of history in the instance at ``folder``."""
+    """Generate ``days`` days of history in the instance at ``folder`` (until ``stop``)."""
     end = SystemClock().now()
     clock = FrozenClock(end - timedelta(days=days))
     environ = {k: v for k, v in os.environ.items() if k != "CARELINE_DATABASE_URL"}
@@ -158,6 +160,8 @@ def backfill(
         with progress:
             task = progress.add_task("history", total=len(steps))
             for step in steps:
+                if stop is not None and stop.is_set():
+                    break
                 clock.set(step.at)
                 player.play(step, stats)
                 progress.advance(task)

@@ -7,7 +7,12 @@ from pathlib import Path
 import click
 from careline.cli.context import CliState
 
-from careline_demo.instance import DEFAULT_FOLDER, NotADemoFolderError
+from careline_demo.instance import (
+    DEFAULT_FOLDER,
+    NotADemoFolderError,
+    PortInUseError,
+    ensure_port_free,
+)
 from careline_demo.run import DemoOptions, run_demo
 
 
@@ -61,8 +66,9 @@ def demo_command() -> click.Command:
             reset=reset,
         )
         try:
+            ensure_port_free(port)
             run_demo(options, state.pm, lambda line: click.echo(line, err=True))
-        except NotADemoFolderError as error:
+        except (NotADemoFolderError, PortInUseError) as error:
             raise click.ClickException(str(error)) from None
 
     return demo

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,22 @@ DEFAULT_FOLDER = "careline-demo"
 
 class NotADemoFolderError(Exception):
     """The folder exists, holds something else, and must not be touched."""
+
+
+class PortInUseError(Exception):
+    """Another program listens on the port the inbox should use."""
+
+
+def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Raise :class:`PortInUseError` when ``host:port`` cannot be bound right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUseError(
+                f"port {port} is in use on {host}; choose another with --port"
+            ) from None
 
 
 def prepare_folder(folder: Path, *, reset: bool) -> bool:

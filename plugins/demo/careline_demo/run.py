@@ -140,7 +140,9 @@ def run_demo(
     """Run the demo until ``stop`` is set, a signal arrives or ``duration`` has passed."""
     stop = stop or threading.Event()
     is_new = prepare_folder(options.folder, reset=options.reset)
-    with log_to_file(options.folder / "logs" / "demo.log"):
+    # The handlers stay until everything has stopped: a second Ctrl-C (or a signal sent to the
+    # whole process group) must not interrupt the orderly shutdown.
+    with log_to_file(options.folder / "logs" / "demo.log"), stop_on_signals(stop):
         return _run(options, pm, echo, stop, on_ready, is_new=is_new)
 
 
@@ -171,11 +173,14 @@ def _run(
         team = create_team(runtime)
         if is_new and options.backfill and options.days > 0:
             report.history = backfill(
-                options.folder, pm, world, team, days=options.days, seed=seed, echo=echo
+                options.folder, pm, world, team, days=options.days, seed=seed, echo=echo, stop=stop
             )
             write_marker(
                 options.folder, {**read_marker(options.folder), "history_days": options.days}
             )
+        if stop.is_set():
+            echo("careline demo: stopped while writing history.")
+            return report
         report.token = login_token(runtime)
         app = create_app(settings, pm, runtime=runtime, run_worker=True)
         with serve_in_thread(app, port=options.port, timeout=30) as careline_url:
@@ -201,8 +206,7 @@ def _run(
             _welcome(echo, report, options, world)
             if on_ready is not None:
                 on_ready(report, world, runtime)
-            with stop_on_signals(stop):
-                stop.wait(options.duration)
+            stop.wait(options.duration)
             echo("careline demo: stopping (traffic, agents, worker, servers)…")
             for loop in loops:
                 loop.stop()

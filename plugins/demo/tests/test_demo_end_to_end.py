@@ -189,3 +189,21 @@ def test_the_demo_prints_the_inbox_url_and_a_login_token(demo: RunningDemo) -> N
     assert demo.report.url in printed
     assert demo.report.token in printed
     assert demo.api("GET", "/api/me").json()["name"] == "Sam Taylor"
+
+
+def test_the_worker_polls_too_and_listening_finds_earned_posts(demo: RunningDemo) -> None:
+    def earned_conversation_from_polling() -> bool:
+        polled = demo.scalar(
+            select(func.count())
+            .select_from(RawEvent)
+            .where(RawEvent.channel == "twitter", RawEvent.via == "poll")
+        )
+        earned = demo.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.source == "earned", Conversation.queue == "listening")
+            .where(col(Conversation.created_at) >= demo.started)
+        )
+        return polled > 0 and earned > 0
+
+    wait_for(earned_conversation_from_polling, 40, "a listening post found by polling")

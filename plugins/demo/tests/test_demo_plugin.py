@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from careline_demo.instance import (
     write_config,
 )
 from careline_demo.people import CHANNELS
+from careline_demo.run import DemoOptions, run_demo
 from careline_demo.world import World
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -154,3 +159,21 @@ def test_careline_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path) -> No
 
     assert result.exit_code != 0
     assert "is not a careline demo folder" in result.output
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_the_demo_cleanly(tmp_path: Path, signal_number: int) -> None:
+    options = DemoOptions(
+        folder=tmp_path / "careline-demo", port=free_port(), traffic=False, days=0, duration=30
+    )
+    lines: list[str] = []
+
+    def interrupt_soon(*_: object) -> None:
+        threading.Timer(0.5, os.kill, (os.getpid(), signal_number)).start()
+
+    started = time.monotonic()
+    report = run_demo(options, get_plugin_manager(), lines.append, on_ready=interrupt_soon)
+
+    assert time.monotonic() - started < 20
+    assert report.url and lines[-1].startswith("careline demo stopped:")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "handler restored"
