@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import logging
 import os
 import random
 import threading
@@ -43,6 +44,7 @@ from careline_demo.history import HistoryStep, plan_history
 from careline_demo.people import AGENTS, SUPERVISOR, Persona
 from careline_demo.world import World, x_user_id
 
+log = logging.getLogger("careline.demo")
 CHANNEL_PLUGINS = ("careline-twitter", "careline-facebook", "careline-instagram")
 CLOSED = (ConversationStatus.RESOLVED, ConversationStatus.CLOSED, ConversationStatus.IGNORED)
 
@@ -171,6 +173,7 @@ def backfill(
         f"careline demo: history written: {stats.conversations} conversations, "
         f"{stats.messages} customer messages, {stats.replies} replies, {stats.resolved} "
         f"resolved, {stats.csat} CSAT answers"
+        + (f" ({stats.errors} steps failed, see logs/demo.log)" if stats.errors else "")
     )
     return stats
 
@@ -201,8 +204,9 @@ class HistoryPlayer:
                 self._ignore(step, stats)
             elif step.action == "csat":
                 self._csat(step, stats)
-        except (ValueError, LookupError):
+        except (ValueError, LookupError) as error:
             stats.errors += 1
+            log.warning("history step %s at %s failed: %s", step.action, step.at, error)
 
     def _conversation(self, root: tuple[str, str]) -> Conversation | None:
         known = self._conversations.get(root)
@@ -222,6 +226,8 @@ class HistoryPlayer:
         result = import_stream(self.runtime, io.StringIO(json.dumps(step.record)))
         stats.messages += result.imported
         stats.errors += len(result.errors)
+        for _, problem in result.errors:
+            log.warning("history message %s was not imported: %s", step.root[1], problem)
         if step.record["external_id"] == step.root[1] and result.imported:
             stats.conversations += 1
 

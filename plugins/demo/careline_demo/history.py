@@ -93,6 +93,8 @@ def _conversation(
         # Never answered (it shows in the response rate); set aside after a while, so that
         # history leaves no old backlog for the live SLA clock to escalate.
         set_aside = at + timedelta(hours=rng.uniform(4, 20))
+        if not (message.private and message.channel == "twitter"):
+            set_aside = min(set_aside, end - timedelta(minutes=5))
         action = "ignore" if message.special == "listening" else "resolve"
         return [*steps, HistoryStep(set_aside, action, root)] if set_aside < end else steps
     name = message.persona.first_name
@@ -108,9 +110,14 @@ def _conversation(
         last = follow_at + _response_time(rng, follow_at) / 2
         steps.append(HistoryStep(last, "reply", root, language=message.language, name=name))
     resolved_at = last + timedelta(minutes=rng.uniform(10, 8 * 60))
-    if at < end - timedelta(days=1):
-        resolved_at = min(resolved_at, end - timedelta(minutes=30))
-    if resolved_at < end - timedelta(hours=2) or at < end - timedelta(days=1):
+    # The backlog history leaves is recent X DMs only: the emulators, started today, know the
+    # customers (an X DM reaches them) but neither a month-old public post to reply under nor
+    # a Messenger or Direct thread (Meta lets the brand write only into an existing thread).
+    answerable_today = message.private and message.channel == "twitter"
+    closes_anyway = at < end - timedelta(days=1) or not answerable_today
+    if closes_anyway:
+        resolved_at = min(resolved_at, end - timedelta(minutes=5))
+    if resolved_at < end - timedelta(hours=2) or closes_anyway:
         steps.append(HistoryStep(resolved_at, "resolve", root))
         if rng.random() < 0.45:
             score = rng.choices(range(1, 6), weights=CSAT_WEIGHTS[message.mood])[0]
