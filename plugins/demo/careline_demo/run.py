@@ -19,7 +19,7 @@ from typing import Any
 import pluggy
 from careline.config import load_settings
 from careline.runtime import Runtime
-from careline.testing.servers import serve_in_thread
+from careline.servers import serve_in_thread
 from careline.web.app import create_app
 
 from careline_demo.backfill import BackfillStats, backfill

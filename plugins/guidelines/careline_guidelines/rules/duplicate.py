@@ -60,7 +60,7 @@ def find_duplicate(
         )
         .order_by(col(Message.created_at).desc())
     )
-    with database(settings).session() as session:
+    with database(settings).read_session() as session:
         for sent_text, conversation_id, created_at in session.exec(query):
             if normalise_for_comparison(sent_text) == wanted:
                 return EarlierReply(conversation_id, created_at)
