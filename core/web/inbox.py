@@ -167,6 +167,7 @@ def _previews(session: Session, ids: list[int]) -> dict[int, str]:
     latest = (
         select(Message.conversation_id, func.max(Message.id).label("last"))
         .where(col(Message.conversation_id).in_(ids))
+        .where(Message.direction == "in")
         .group_by(col(Message.conversation_id))
         .subquery()
     )
