@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PLUGINS := $(sort $(wildcard plugins/*))
 EXAMPLES := $(sort $(dir $(wildcard examples/*/pyproject.toml)))
+EXAMPLE_PACKAGES := $(sort $(dir $(wildcard examples/*/careline_*/__init__.py)))
 STAMP := $(VENV)/.careline-installed
 PG_DIR := .pg
 PYTEST_ARGS ?=
@@ -34,7 +35,8 @@ typecheck: setup
 	@# mypy cannot follow editable installs' import hooks: it reads the sources through links.
 	@mkdir -p build/typecheck && ln -sfn ../../core build/typecheck/careline
 	@$(foreach p,$(PLUGINS),ln -sfn ../../$(p)/careline_$(notdir $(p)) build/typecheck/careline_$(notdir $(p));)
-	$(BIN)/mypy -p careline $(foreach p,$(PLUGINS),-p careline_$(notdir $(p)))
+	@$(foreach p,$(EXAMPLE_PACKAGES),ln -sfn ../../$(p:/=) build/typecheck/$(notdir $(p:/=));)
+	$(BIN)/mypy -p careline $(foreach p,$(PLUGINS),-p careline_$(notdir $(p))) $(foreach p,$(EXAMPLE_PACKAGES),-p $(notdir $(p:/=)))
 
 test: setup lint
 	bash .ci/with-postgres.sh $(PG_DIR) $(BIN)/pytest $(PYTEST_ARGS)
