@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from careline import events, sla
+from careline import events, notifications, sla
 from careline.models import Conversation, Message, MessageRevision
 from careline.pipeline_store import BatchStore, ConversationRow, Wanted
 from careline.services import assignment, escalations
@@ -32,6 +32,8 @@ from careline.types import (
     EscalationRequest,
     InboundMessage,
     MessageKind,
+    Notification,
+    Priority,
     RoutingDecision,
     Source,
     Visibility,
@@ -290,6 +292,9 @@ def reply_recorded(
 class BatchRun:
     """Handle the units of one batch against one :class:`BatchStore` (see the module docstring)."""
 
+    escalate_in_batch = True
+    """Open escalations in memory with the batch (off: through the escalation service)."""
+
     def __init__(self, runtime: Runtime, session: Session) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
@@ -516,16 +521,117 @@ class BatchRun:
         )
 
     def _escalate(self, conversation: ConversationRow, requests: list[EscalationRequest]) -> None:
-        """Open the requested escalations through the escalation service (rare: via the ORM)."""
+        """Open an escalation for each request whose trigger has not fired on the conversation,
+        exactly as :func:`careline.services.escalations.apply_requests` (which the batch calls
+        instead when :attr:`escalate_in_batch` is off: the reference the tests compare with)."""
         if not requests:
             return
-        self.store.flush()
-        stored = self.session.get(Conversation, conversation.id, populate_existing=True)
-        assert stored is not None
-        escalations.apply_requests(self.runtime, self.session, stored, requests)
-        self.session.flush()
-        conversation.copy_from(stored)
-        self.session.expunge(stored)
+        if not self.escalate_in_batch:
+            self.store.flush()
+            stored = self.session.get(Conversation, conversation.id, populate_existing=True)
+            assert stored is not None
+            escalations.apply_requests(self.runtime, self.session, stored, requests)
+            self.session.flush()
+            conversation.copy_from(stored)
+            self.session.expunge(stored)
+            return
+        store, now = self.store, self.runtime.now()
+        for request in requests:
+            if request is None or store.has_escalation(conversation.id, request.trigger):
+                continue
+            escalation_id = store.add_escalation(
+                conversation_id=conversation.id,
+                target=request.target,
+                reason=request.reason,
+                trigger=request.trigger,
+                status="open",
+                created_at=now,
+                created_by="system",
+                acknowledged_at=None,
+                acknowledged_by=None,
+                resolved_at=None,
+                resolved_by=None,
+                resolution_note=None,
+            )
+            store.add_event(
+                events.ESCALATED,
+                at=now,
+                conversation_id=conversation.id,
+                actor="system",
+                escalation_id=escalation_id,
+                target=request.target,
+                reason=request.reason,
+                trigger=request.trigger,
+            )
+            self._escalation_effects(conversation, request)
+            self._escalation_notice(conversation, escalation_id, request)
+            store.conversation_changed(conversation)
+
+    def _escalation_effects(
+        self, conversation: ConversationRow, request: EscalationRequest
+    ) -> None:
+        """Priority raise, reassignment and the escalated status (as the escalation service)."""
+        now, record = self.runtime.now(), self.store.add_event
+        if request.raise_priority is not None:
+            current = Priority(conversation.priority)
+            if request.raise_priority.rank > current.rank:
+                conversation.priority = request.raise_priority
+                sla.reprioritised(self.settings, conversation)
+                record(
+                    events.PRIORITY_CHANGED,
+                    at=now,
+                    conversation_id=conversation.id,
+                    previous=current.value,
+                    priority=request.raise_priority.value,
+                    by=request.trigger,
+                )
+        if request.reassign_queue is not None and request.reassign_queue != conversation.queue:
+            previous_queue = conversation.queue
+            conversation.queue = request.reassign_queue
+            conversation.assignee_id = request.reassign_agent_id
+            record(
+                events.ROUTED,
+                at=now,
+                conversation_id=conversation.id,
+                queue=request.reassign_queue,
+                previous=previous_queue,
+                rule=request.trigger,
+            )
+        elif request.reassign_agent_id is not None:
+            conversation.assignee_id = request.reassign_agent_id
+            record(
+                events.ASSIGNED,
+                at=now,
+                conversation_id=conversation.id,
+                assignee=request.reassign_agent_id,
+                by=request.trigger,
+            )
+        if conversation.status in (ConversationStatus.NEW, ConversationStatus.OPEN):
+            conversation.status = ConversationStatus.ESCALATED
+        conversation.updated_at = now
+
+    def _escalation_notice(
+        self, conversation: ConversationRow, escalation_id: int, request: EscalationRequest
+    ) -> None:
+        """Enqueue the escalation's notification for every sender (as the escalation service)."""
+        available = notifications.senders(self.runtime)
+        if not available:
+            return
+        base = self.settings.instance.base_url.rstrip("/")
+        notification = Notification(
+            kind="escalation",
+            title=f"Escalated to {request.target}: {request.reason}",
+            body=(
+                f"Conversation #{conversation.id} on {conversation.channel} was escalated to "
+                f"{request.target} ({request.trigger}): {request.reason}"
+            ),
+            recipients=request.notify or (f"target:{request.target}",),
+            conversation_id=conversation.id,
+            url=f"{base}/inbox/conversations/{conversation.id}",
+            data={"escalation_id": escalation_id, "trigger": request.trigger},
+        )
+        with self.session.no_autoflush:  # written after the conversation, by BatchStore.flush
+            notifications.notify(self.session, notification, sorted(available), self.runtime.now())
 
     def _auto_assign(self, conversation: ConversationRow) -> None:
         """Ask the ``careline_assign`` hook for an agent among the batch's candidates."""
@@ -535,7 +641,8 @@ class BatchRun:
         ):
             return
         if self._pool is None:
-            agents = assignment.enabled_agents(self.session)
+            with self.session.no_autoflush:
+                agents = assignment.enabled_agents(self.session)
             if agents:
                 self.store.flush()  # the loads count what this batch did so far
             self._pool = assignment.AgentPool.count(self.session, agents)

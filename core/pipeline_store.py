@@ -14,15 +14,16 @@ held, so ids still grow per thread across workers.
 
 from __future__ import annotations
 
+import weakref
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from careline.models import Contact, Conversation, Event, Identity, Message, RawEvent
+from careline.models import Contact, Conversation, Escalation, Event, Identity, Message, RawEvent
 from careline.services.views import REPEAT_CONTACT_LOOKBACK, count_previous
 from careline.types import ConversationStatus, Priority, Source, Visibility
 from sqlmodel import Session
@@ -32,6 +33,7 @@ IDENTITY: sa.Table = Identity.__table__  # type: ignore[attr-defined]
 CONVERSATION: sa.Table = Conversation.__table__  # type: ignore[attr-defined]
 MESSAGE: sa.Table = Message.__table__  # type: ignore[attr-defined]
 EVENT: sa.Table = Event.__table__  # type: ignore[attr-defined]
+ESCALATION: sa.Table = Escalation.__table__  # type: ignore[attr-defined]
 RAW_EVENT: sa.Table = RawEvent.__table__  # type: ignore[attr-defined]
 
 CONVERSATION_COLUMNS = tuple(column.name for column in CONVERSATION.columns)
@@ -252,6 +254,9 @@ class BatchStore:
         self._changed_conversations: dict[int, ConversationRow] = {}
         self._messages: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
+        self._escalations: list[dict[str, Any]] = []
+        self._triggers: set[tuple[int, str]] = set()
+        self._triggers_read: set[int] = set()
 
     # --- reading ------------------------------------------------------------------------------
     def prefetch(self, wanted: Wanted, batch: int) -> None:
@@ -408,6 +413,19 @@ class BatchStore:
             started = self._started[conversation.contact_id]
         return count_previous(conversation.id, conversation.created_at, started)
 
+    def has_escalation(self, conversation_id: int, trigger: str) -> bool:
+        """True when ``trigger`` already opened an escalation on the conversation."""
+        if conversation_id not in self._triggers_read:
+            stored = [c.id for c in self._latest.values() if c.id not in self._triggers_read]
+            wanted = {conversation_id, *stored}
+            for chunk in _chunks(wanted):
+                query = sa.select(ESCALATION.c.conversation_id, ESCALATION.c.trigger).where(
+                    ESCALATION.c.conversation_id.in_(chunk)
+                )
+                self._triggers.update((row[0], row[1]) for row in self.connection.execute(query))
+            self._triggers_read |= wanted
+        return (conversation_id, trigger) in self._triggers
+
     # --- writing ------------------------------------------------------------------------------
     def _take_id(self, table: sa.Table) -> int:
         ids = self._ids.get(table.name)
@@ -450,6 +468,7 @@ class BatchStore:
         self._started.setdefault(conversation.contact_id, []).append(
             (conversation.id, conversation.created_at)
         )
+        self._triggers_read.add(conversation.id)
         self._new_conversations.append(conversation)
         return conversation
 
@@ -464,6 +483,13 @@ class BatchStore:
         self._known.add((values["channel"], values["external_id"]))
         self._messages.append(values)
         return message_id
+
+    def add_escalation(self, **values: Any) -> int:
+        """Store an escalation (every column but ``id``) at the next flush; returns its id."""
+        values["id"] = escalation_id = self._take_id(ESCALATION)
+        self._triggers.add((values["conversation_id"], values["trigger"]))
+        self._escalations.append(values)
+        return escalation_id
 
     def add_event(
         self,
@@ -493,10 +519,10 @@ class BatchStore:
         """Write every pending row, parents first, events last and in order."""
         connection = self.connection
         if self._new_contacts:
-            connection.execute(CONTACT.insert(), [c.values() for c in self._new_contacts])
+            insert_rows(connection, CONTACT, [c.values() for c in self._new_contacts])
             self._new_contacts = []
         if self._new_identities:
-            connection.execute(IDENTITY.insert(), [i.values() for i in self._new_identities])
+            insert_rows(connection, IDENTITY, [i.values() for i in self._new_identities])
             for identity in self._new_identities:
                 identity.new = False
             self._new_identities = []
@@ -508,7 +534,7 @@ class BatchStore:
             )
             self._changed_identities = {}
         if self._new_conversations:
-            connection.execute(CONVERSATION.insert(), [c.values() for c in self._new_conversations])
+            insert_rows(connection, CONVERSATION, [c.values() for c in self._new_conversations])
             for conversation in self._new_conversations:
                 conversation.new = False
             self._new_conversations = []
@@ -516,12 +542,102 @@ class BatchStore:
             changed = self._changed_conversations
             _update(connection, CONVERSATION, [changed[k].values() for k in sorted(changed)])
             self._changed_conversations = {}
+        if self._escalations:
+            insert_rows(connection, ESCALATION, self._escalations)
+            self._escalations = []
+        if self.session.new:
+            self.session.flush()  # notices an escalation enqueued through the ORM
         if self._messages:
-            connection.execute(MESSAGE.insert(), self._messages)
+            insert_rows(connection, MESSAGE, self._messages)
             self._messages = []
         if self._events:
-            connection.execute(EVENT.insert(), self._events)
+            insert_rows(connection, EVENT, self._events, with_id=False)
             self._events = []
+
+
+class _Insert:
+    """``INSERT`` of many full rows of one table.
+
+    On SQLite the rows go straight to the driver's ``executemany``, each value converted by its
+    column's own bind processor (what SQLAlchemy would do, without its per-row bookkeeping);
+    elsewhere through SQLAlchemy's ``insertmanyvalues``.
+    """
+
+    def __init__(self, dialect: sa.Dialect, table: sa.Table, names: tuple[str, ...]) -> None:
+        self.table = table
+        self.names = names
+        self.sql: str | None = None
+        if dialect.name == "sqlite":
+            compiled = table.insert().compile(dialect=dialect, column_keys=list(self.names))
+            assert compiled.positional and compiled.positiontup is not None
+            columns = table.columns
+            self.names = tuple(compiled.positiontup)
+            self.sql = compiled.string
+            self.processors = tuple(
+                _quick(
+                    columns[name].type,
+                    columns[name].type.dialect_impl(dialect).bind_processor(dialect),
+                )
+                for name in self.names
+            )
+
+    def __call__(self, connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        if self.sql is None:
+            connection.execute(self.table.insert(), rows)
+            return
+        steps = tuple(zip(self.names, self.processors, strict=True))
+        connection.exec_driver_sql(
+            self.sql,
+            [
+                tuple(
+                    row[name] if process is None else process(row[name]) for name, process in steps
+                )
+                for row in rows
+            ],
+        )
+
+
+def _quick(column_type: Any, process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """``process``, answering at once for the values rows are full of (``None``, ``[]``, ``{}``)."""
+    if process is None:
+        return None
+    convert = process
+    if isinstance(column_type, sa.JSON):
+        empty_list, empty_dict = convert([]), convert({})
+
+        def json_value(value: Any) -> Any:
+            if not value:
+                if value.__class__ is list:
+                    return empty_list
+                if value.__class__ is dict:
+                    return empty_dict
+            return convert(value)
+
+        return json_value
+    if convert(None) is not None:
+        return convert
+
+    def value_or_none(value: Any) -> Any:
+        return None if value is None else convert(value)
+
+    return value_or_none
+
+
+_INSERTS: weakref.WeakKeyDictionary[sa.Dialect, dict[str, _Insert]] = weakref.WeakKeyDictionary()
+
+
+def insert_rows(
+    connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *, with_id: bool = True
+) -> None:
+    """Insert ``rows`` (each with every column of ``table``, but ``id`` unless ``with_id``)
+    in one statement."""
+    inserts = _INSERTS.setdefault(connection.dialect, {})
+    key = f"{table.name}:{with_id}"
+    insert = inserts.get(key)
+    if insert is None:
+        names = tuple(c.name for c in table.columns if with_id or c.name != "id")
+        insert = inserts[key] = _Insert(connection.dialect, table, names)
+    insert(connection, rows)
 
 
 def _update(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from careline.config import Settings
@@ -29,11 +29,36 @@ class SlaClocks(Protocol):
 
 def due(settings: Settings, priority: Priority, start: datetime, target: str) -> datetime | None:
     """When ``target`` is due for a conversation of ``priority`` whose clock started at ``start``."""
-    from careline.business_hours import BusinessHours, SlaPolicies, due_time
+    return settings.plugin_state(_DUE_KEY, lambda: _DueTimes(settings)).due(priority, start, target)
 
-    policies = SlaPolicies.from_settings(settings)
-    hours = BusinessHours.from_settings(settings)
-    return due_time(policies, hours, priority, start, target)
+
+_DUE_KEY = "core:sla_due_times"
+
+
+class _DueTimes:
+    """The instance's SLA policies and business hours, read once per settings object."""
+
+    def __init__(self, settings: Settings) -> None:
+        from careline.business_hours import BusinessHours, SlaPolicies
+
+        self.policies = SlaPolicies.from_settings(settings)
+        self.hours = BusinessHours.from_settings(settings)
+        self.known: dict[tuple[str, str], tuple[timedelta | None, bool]] = {}
+
+    def due(self, priority: Priority, start: datetime, target: str) -> datetime | None:
+        """:func:`careline.business_hours.due_time` with the policy's answer remembered."""
+        from careline.business_hours import SlaPolicies, to_utc
+
+        known = self.known.get((priority, target))
+        if known is None:
+            policy = self.policies.get(priority) or SlaPolicies.defaults()[priority]
+            known = self.known[(priority, target)] = (policy.target(target), policy.business_hours)
+        duration, business_hours = known
+        if duration is None:
+            return None
+        if business_hours:
+            return self.hours.add(start, duration)
+        return to_utc(start) + duration
 
 
 def start_cycle(settings: Settings, conversation: SlaClocks, start: datetime) -> None:
