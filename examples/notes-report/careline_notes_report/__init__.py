@@ -1,0 +1,1 @@
+"""careline-notes-report: internal notes and conversations touched per agent (an example)."""
