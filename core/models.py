@@ -90,6 +90,7 @@ class Agent(SQLModel, table=True):
     available: bool = True
     disabled: bool = False
     is_bot: bool = False
+    working_hours: dict[str, Any] = _json({})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

@@ -645,7 +645,7 @@ class BatchRun:
                 agents = assignment.enabled_agents(self.session)
             if agents:
                 self.store.flush()  # the loads count what this batch did so far
-            self._pool = assignment.AgentPool.count(self.session, agents)
+            self._pool = assignment.AgentPool.count(self.session, agents, now=self.runtime.now())
         if not self._pool.agents:
             return
         chosen = assignment.choose(self.runtime, self._view(conversation), list(self._pool.agents))

@@ -243,6 +243,7 @@ class AgentView:
     open_conversations: int = 0
     available: bool = True
     initials: str | None = None
+    on_shift: bool = True
 
 
 @dataclass(frozen=True, slots=True)

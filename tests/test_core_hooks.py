@@ -222,3 +222,31 @@ def test_pipeline_threads_public_replies_by_thread_key(careline_runtime) -> None
     with runtime.db.session() as session:
         assert len(session.exec(select(Conversation)).all()) == 1
     assert pipeline.DEFAULT_QUEUE == "general"
+
+
+def test_agents_off_shift_are_offered_as_off_shift(careline_runtime, careline_clock) -> None:
+    seen: list[tuple[str, bool]] = []
+
+    class Recorder:
+        @hookimpl
+        def careline_assign(self, candidates):
+            seen.extend((agent.name, agent.on_shift) for agent in candidates)
+            return None
+
+    runtime = careline_runtime(Recorder())
+    weekdays = {
+        day: ["09:00-17:00"] for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+    }
+    agents.add_agent(runtime, "Day Shift", working_hours={"timezone": "UTC", **weekdays})
+    agents.add_agent(runtime, "Always")
+    careline_clock.set(careline_clock.now().replace(hour=20))  # Monday 20:00 UTC
+    deliver_and_process(runtime, "testchannel", delivery(message("m1", at=careline_clock.now())))
+    assert sorted(seen) == [("Always", True), ("Day Shift", False)]
+
+
+def test_bad_working_hours_are_refused(careline_runtime) -> None:
+    import pytest
+
+    runtime = careline_runtime()
+    with pytest.raises(ValueError, match="working hours"):
+        agents.add_agent(runtime, "Oops", working_hours={"monday": ["17:00-09:00"]})

@@ -6,6 +6,7 @@ import json
 
 import click
 from careline.cli.context import CliState, pass_state
+from careline.cli.errors import UserError
 from careline.config import parse_duration
 from careline.services import agents, replies
 from careline.types import Role
@@ -33,6 +34,11 @@ def group() -> None:
 @click.option("--queues", help="Comma list of queues the agent works.")
 @click.option("--capacity", default=10, show_default=True, help="Most open conversations at once.")
 @click.option("--bot", is_flag=True, help="An automation, not a person (excluded from human KPIs).")
+@click.option(
+    "--working-hours",
+    help='Shift as JSON like [business_hours], e.g. \'{"timezone": "Europe/Berlin", '
+    '"monday": ["08:00-16:00"]}\' (default: always on shift).',
+)
 @pass_state
 def add(
     state: CliState,
@@ -46,8 +52,17 @@ def add(
     queues: str | None,
     capacity: int,
     bot: bool,
+    working_hours: str | None,
 ) -> None:
     """Add an agent."""
+    hours = None
+    if working_hours:
+        try:
+            hours = json.loads(working_hours)
+        except ValueError as exc:
+            raise UserError(f"--working-hours is not JSON: {exc}") from None
+        if not isinstance(hours, dict):
+            raise UserError("--working-hours must be a JSON object")
     agent = agents.add_agent(
         state.runtime(),
         name,
@@ -60,6 +75,7 @@ def add(
         queues=_split(queues),
         capacity=capacity,
         is_bot=bot,
+        working_hours=hours,
     )
     click.echo(f"Agent #{agent.id} {agent.name} ({agent.role})")
 

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from careline.models import Agent, ApiToken
 from careline.services.views import NotFoundError
@@ -37,13 +37,23 @@ def add_agent(
     queues: Sequence[str] = (),
     capacity: int = 10,
     is_bot: bool = False,
+    working_hours: dict[str, Any] | None = None,
 ) -> Agent:
-    """Create an agent; names are unique."""
+    """Create an agent; names are unique. ``working_hours`` has the shape of
+    ``[business_hours]`` (days, timezone, holidays); without it the agent is always on shift."""
     name = name.strip()
     if not name:
         raise ValueError("an agent needs a name")
     if capacity < 0:
         raise ValueError("capacity cannot be negative")
+    if working_hours:
+        from careline.business_hours import BusinessHours
+        from careline.config import ConfigError
+
+        try:
+            BusinessHours.from_config({"enabled": True, **working_hours})
+        except (ConfigError, ValueError) as exc:
+            raise ValueError(f"working hours: {exc}") from None
     with runtime.db.session() as session:
         if session.exec(select(Agent).where(Agent.name == name)).first() is not None:
             raise ValueError(f"an agent named {name!r} already exists")
@@ -58,6 +68,7 @@ def add_agent(
             queues=list(queues),
             capacity=capacity,
             is_bot=is_bot,
+            working_hours=dict(working_hours or {}),
             created_at=runtime.now(),
         )
         session.add(agent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from careline import events
@@ -42,9 +43,9 @@ def agent_loads(session: Session) -> dict[int, int]:
     return {int(agent_id): int(count) for agent_id, count in rows if agent_id is not None}
 
 
-def candidates(session: Session) -> list[AgentView]:
-    """Every enabled human agent with the number of active conversations they hold."""
-    return AgentPool.count(session, enabled_agents(session)).agents
+def candidates(session: Session, now: datetime | None = None) -> list[AgentView]:
+    """Every enabled human agent with their active conversations and whether they are on shift."""
+    return AgentPool.count(session, enabled_agents(session), now=now).agents
 
 
 def holder(assignee_id: int | None, status: str) -> int | None:
@@ -65,12 +66,14 @@ class AgentPool:
         self._index = {agent.id: n for n, agent in enumerate(agents)}
 
     @classmethod
-    def count(cls, session: Session, agents: Sequence[Agent]) -> AgentPool:
+    def count(
+        cls, session: Session, agents: Sequence[Agent], *, now: datetime | None = None
+    ) -> AgentPool:
         """``agents`` with their current loads (no query when there is no agent)."""
         if not agents:
             return cls([])
         loads = agent_loads(session)
-        return cls([agent_view(agent, loads.get(agent.id or 0, 0)) for agent in agents])
+        return cls([agent_view(agent, loads.get(agent.id or 0, 0), now=now) for agent in agents])
 
     @property
     def agents(self) -> list[AgentView]:
@@ -151,7 +154,7 @@ def auto_assign(runtime: Runtime, session: Session, conversation: Conversation) 
     """Ask the ``careline_assign`` hook for an agent; assign and return the id, if any."""
     if conversation.assignee_id is not None or conversation.status not in ACTIVE_STATUSES:
         return None
-    pool = candidates(session)
+    pool = candidates(session, runtime.now())
     if not pool:
         return None
     view = conversation_view(session, conversation, with_messages=False)

@@ -241,8 +241,20 @@ def count_previous(
     return sum(1 for other, at in started if other != conversation_id and since <= at <= created_at)
 
 
-def agent_view(agent: Agent, open_conversations: int = 0) -> AgentView:
-    """An agent as the assignment and guideline hooks see it."""
+def on_shift(agent: Agent, now: datetime | None) -> bool:
+    """Whether ``now`` is inside the agent's working hours (always, when none are set)."""
+    if now is None or not agent.working_hours:
+        return True
+    from careline.business_hours import BusinessHours
+
+    schedule = BusinessHours.from_config({"enabled": True, **agent.working_hours})
+    return schedule.is_open(now)
+
+
+def agent_view(
+    agent: Agent, open_conversations: int = 0, *, now: datetime | None = None
+) -> AgentView:
+    """An agent as the assignment and guideline hooks see it (``now`` decides ``on_shift``)."""
     assert agent.id is not None
     return AgentView(
         id=agent.id,
@@ -254,6 +266,7 @@ def agent_view(agent: Agent, open_conversations: int = 0) -> AgentView:
         queues=tuple(agent.queues or ()),
         capacity=agent.capacity,
         open_conversations=open_conversations,
+        on_shift=on_shift(agent, now),
         available=agent.available and not agent.disabled,
         initials=agent.initials,
     )

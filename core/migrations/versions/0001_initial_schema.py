@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:38:12.929921
+Create Date: 2026-11-23 14:08:25.600579
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("available", sa.Boolean(), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("is_bot", sa.Boolean(), nullable=False),
+        sa.Column("working_hours", sa.JSON(), nullable=False),
         sa.Column("created_at", careline.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )

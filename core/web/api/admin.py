@@ -38,6 +38,7 @@ class AgentBody(_Body):
     queues: list[str] = Field(default_factory=list)
     capacity: int = Field(default=10, ge=0, le=1000)
     bot: bool = False
+    working_hours: dict[str, Any] = Field(default_factory=dict)
 
 
 class TokenBody(_Body):
@@ -75,6 +76,7 @@ def agent_json(agent: Any) -> dict[str, Any]:
         "available": agent.available,
         "disabled": agent.disabled,
         "bot": agent.is_bot,
+        "working_hours": agent.working_hours,
     }
 
 
@@ -153,6 +155,7 @@ def create_agent(call: ApiCall) -> dict[str, Any]:
         queues=body.queues,
         capacity=body.capacity,
         is_bot=body.bot,
+        working_hours=body.working_hours,
     )
     return agent_json(agent)
 

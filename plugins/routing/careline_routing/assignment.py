@@ -1,6 +1,6 @@
 """Choosing an agent for a conversation waiting in a queue.
 
-An agent is *eligible* when they are available, have room (open < capacity), belong to the
+An agent is *eligible* when they are available and on shift (their working hours), have room (open < capacity), belong to the
 queue, speak the conversation's language, work its channel and have the queue's required
 skills. Among the eligible, the queue's strategy picks: ``least_loaded`` the agent using the
 smallest share of their capacity, ``round_robin`` the next agent after the last one dealt to in
@@ -88,7 +88,9 @@ def eligible_agents(
     required = queue.required_skills
     eligible = []
     for agent in candidates:
-        if not agent.available or agent.open_conversations >= agent.capacity:
+        if not agent.available or not agent.on_shift:
+            continue
+        if agent.open_conversations >= agent.capacity:
             continue
         if not queue.staffs(agent):
             continue

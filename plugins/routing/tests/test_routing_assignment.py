@@ -47,6 +47,7 @@ def test_nobody_unavailable_or_full_or_without_the_language_or_channel(
         make_agent(2, capacity=2, open_conversations=2),
         make_agent(3, languages=("en", "fr")),
         make_agent(4, channels=("twitter",)),
+        make_agent(6, on_shift=False),
     ]
     assert assign(routing_pm, settings, view, agents) is None
     speaks_german = make_agent(5, languages=("de",), channels=("facebook", "twitter"))
