@@ -104,7 +104,7 @@ def import_stream(
     runtime: Runtime,
     stream: IO[str],
     *,
-    batch_size: int = 500,
+    batch_size: int = 2000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportStats:
     """Import JSON lines from ``stream`` in batches (one transaction per batch)."""

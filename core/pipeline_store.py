@@ -19,11 +19,20 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from careline.models import Contact, Conversation, Escalation, Event, Identity, Message, RawEvent
+from careline.models import (
+    Contact,
+    Conversation,
+    Escalation,
+    Event,
+    Identity,
+    Message,
+    RawEvent,
+    UTCDateTime,
+)
 from careline.services.views import REPEAT_CONTACT_LOOKBACK, count_previous
 from careline.types import ConversationStatus, Priority, Source, Visibility
 from sqlmodel import Session
@@ -598,7 +607,8 @@ class _Insert:
 
 
 def _quick(column_type: Any, process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """``process``, answering at once for the values rows are full of (``None``, ``[]``, ``{}``)."""
+    """``process``, answering at once for the values rows are full of (``None``, ``[]``, ``{}``,
+    UTC times)."""
     if process is None:
         return None
     convert = process
@@ -614,6 +624,8 @@ def _quick(column_type: Any, process: Callable[[Any], Any] | None) -> Callable[[
             return convert(value)
 
         return json_value
+    if isinstance(column_type, UTCDateTime) and _same_text(convert, _sqlite_utc_text):
+        return _sqlite_utc_text
     if convert(None) is not None:
         return convert
 
@@ -621,6 +633,28 @@ def _quick(column_type: Any, process: Callable[[Any], Any] | None) -> Callable[[
         return None if value is None else convert(value)
 
     return value_or_none
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """An aware time as SQLite stores a :class:`UTCDateTime` (naive UTC text, microseconds)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; careline stores UTC times")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _same_text(convert: Callable[[Any], Any], faster: Callable[[Any], Any]) -> bool:
+    """True when ``faster`` writes exactly what the column's own processor writes."""
+    samples = [
+        None,
+        datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+        datetime(987, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 30, 15, 123, tzinfo=timezone(timedelta(hours=-7, minutes=-30))),
+    ]
+    return all(convert(value) == faster(value) for value in samples)
 
 
 _INSERTS: weakref.WeakKeyDictionary[sa.Dialect, dict[str, _Insert]] = weakref.WeakKeyDictionary()
