@@ -96,7 +96,14 @@ class HistoryChannels:
 def history_plugin_manager(live: pluggy.PluginManager) -> pluggy.PluginManager:
     """Every installed plugin except the channel plugins, whose channels send nowhere instead."""
     classes = [cls for group in live.hook.careline_register_channels() for cls in group or []]
-    blocked = [os.environ.get("CARELINE_DISABLE_PLUGINS", ""), *CHANNEL_PLUGINS, "careline-demo"]
+    # Every plugin that provides a channel (ours and any other installed one) is replaced.
+    providers = [impl.plugin_name for impl in live.hook.careline_register_channels.get_hookimpls()]
+    blocked = [
+        os.environ.get("CARELINE_DISABLE_PLUGINS", ""),
+        *CHANNEL_PLUGINS,
+        *providers,
+        "careline-demo",
+    ]
     environ = {**os.environ, "CARELINE_DISABLE_PLUGINS": ",".join(filter(None, blocked))}
     return get_plugin_manager(environ=environ, plugins=[HistoryChannels(classes)])
 
