@@ -20,7 +20,7 @@ def _insert_ignoring_duplicates(dialect: str) -> sa.Insert:
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=["channel", "key"])
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing(index_elements=["channel", "key"])
-    raise NotImplementedError(f"careline does not support the {dialect} database")
+    raise ValueError(f"careline supports SQLite and PostgreSQL, not {dialect}")
 
 
 def store_raw_events(

@@ -16,7 +16,7 @@ def dialect_of(session: Session) -> str:
     """``"sqlite"`` or ``"postgresql"`` for the database behind ``session``."""
     name = session.get_bind().dialect.name
     if name not in (SQLITE, POSTGRESQL):
-        raise NotImplementedError(f"careline reports do not support the {name} database")
+        raise ValueError(f"careline reports support SQLite and PostgreSQL, not {name}")
     return name
 
 
