@@ -14,10 +14,11 @@ held, so ids still grow per thread across workers.
 
 from __future__ import annotations
 
+import operator
 import weakref
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -252,7 +253,7 @@ class BatchStore:
         self._identities: dict[tuple[str, str], IdentityRow] = {}
         self._identities_by_id: dict[int, IdentityRow] = {}
         self._contact_identity: dict[tuple[int, str], IdentityRow] = {}
-        self._identities_read: set[tuple[int, str]] = set()
+        self._identities_read: set[int] = set()
         self._contacts: dict[int, ContactRow] = {}
         self._started: dict[int, list[tuple[int, datetime]]] = {}
         self._ids: dict[str, _Ids] = {}
@@ -320,8 +321,7 @@ class BatchStore:
         contact_ids = {identity.contact_id for identity in self._identities_by_id.values()}
         contact_ids.update(conversation.contact_id for conversation in conversations)
         self._read_contacts(contact_ids)
-        channels = {channel for channel, _ in wanted.threads} | set(wanted.authors)
-        self._read_contact_identities(set(self._contacts), channels)
+        self._read_contact_identities(set(self._contacts))
         starts = [conversation.created_at for conversation in conversations]
         if wanted.earliest is not None:
             starts.append(wanted.earliest)
@@ -359,14 +359,12 @@ class BatchStore:
             merged = {c.merged_into_id for c in self._contacts.values() if c.merged_into_id}
             missing = merged - set(self._contacts) - tried
 
-    def _read_contact_identities(self, contact_ids: set[int], channels: set[str]) -> None:
-        for chunk in _chunks(contact_ids):
-            self._read_identities(
-                sa.select(IDENTITY).where(
-                    IDENTITY.c.contact_id.in_(chunk), IDENTITY.c.channel.in_(sorted(channels))
-                )
-            )
-        self._identities_read.update((c, channel) for c in contact_ids for channel in channels)
+    def _read_contact_identities(self, contact_ids: set[int]) -> None:
+        """Read every identity of these contacts (a contact has few; filtering by channel in
+        SQL would make SQLite walk the channel's whole unique index instead)."""
+        for chunk in _chunks(contact_ids - self._identities_read):
+            self._read_identities(sa.select(IDENTITY).where(IDENTITY.c.contact_id.in_(chunk)))
+        self._identities_read |= contact_ids
 
     def _read_started(self, contact_ids: set[int], since: datetime) -> None:
         for contact_id in contact_ids:
@@ -408,8 +406,8 @@ class BatchStore:
 
     def view_identity(self, contact_id: int, channel: str) -> IdentityRow | None:
         """The contact's newest identity on ``channel`` (what conversation views show)."""
-        if (contact_id, channel) not in self._identities_read:
-            self._read_contact_identities({contact_id}, {channel})
+        if contact_id not in self._identities_read:
+            self._read_contact_identities({contact_id})
         return self._contact_identity.get((contact_id, channel))
 
     def previous_conversations(self, conversation: ConversationRow) -> int:
@@ -458,7 +456,7 @@ class BatchStore:
         self._identities_by_id[identity.id] = identity
         self._identities[(identity.channel, identity.external_id)] = identity
         self._contact_identity[(identity.contact_id, identity.channel)] = identity
-        self._identities_read.add((identity.contact_id, identity.channel))
+        self._identities_read.add(identity.contact_id)
         self._new_identities.append(identity)
         return identity
 
@@ -528,10 +526,10 @@ class BatchStore:
         """Write every pending row, parents first, events last and in order."""
         connection = self.connection
         if self._new_contacts:
-            insert_rows(connection, CONTACT, [c.values() for c in self._new_contacts])
+            insert_rows(connection, CONTACT, self._new_contacts)
             self._new_contacts = []
         if self._new_identities:
-            insert_rows(connection, IDENTITY, [i.values() for i in self._new_identities])
+            insert_rows(connection, IDENTITY, self._new_identities)
             for identity in self._new_identities:
                 identity.new = False
             self._new_identities = []
@@ -543,7 +541,7 @@ class BatchStore:
             )
             self._changed_identities = {}
         if self._new_conversations:
-            insert_rows(connection, CONVERSATION, [c.values() for c in self._new_conversations])
+            insert_rows(connection, CONVERSATION, self._new_conversations)
             for conversation in self._new_conversations:
                 conversation.new = False
             self._new_conversations = []
@@ -569,41 +567,52 @@ class _Insert:
 
     On SQLite the rows go straight to the driver's ``executemany``, each value converted by its
     column's own bind processor (what SQLAlchemy would do, without its per-row bookkeeping);
-    elsewhere through SQLAlchemy's ``insertmanyvalues``.
+    elsewhere through SQLAlchemy's ``insertmanyvalues``. Rows are mappings, or objects whose
+    attributes are the columns.
     """
 
     def __init__(self, dialect: sa.Dialect, table: sa.Table, names: tuple[str, ...]) -> None:
         self.table = table
         self.names = names
         self.sql: str | None = None
+        self.converters: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
         if dialect.name == "sqlite":
             compiled = table.insert().compile(dialect=dialect, column_keys=list(self.names))
             assert compiled.positional and compiled.positiontup is not None
             columns = table.columns
             self.names = tuple(compiled.positiontup)
             self.sql = compiled.string
-            self.processors = tuple(
+            processors = (
                 _quick(
                     columns[name].type,
                     columns[name].type.dialect_impl(dialect).bind_processor(dialect),
                 )
                 for name in self.names
             )
+            self.converters = tuple(
+                (position, process)
+                for position, process in enumerate(processors)
+                if process is not None
+            )
+        self.items = operator.itemgetter(*self.names)
+        self.attributes = operator.attrgetter(*self.names)
 
-    def __call__(self, connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    def __call__(self, connection: sa.Connection, rows: Sequence[Any]) -> None:
+        take = self.items if isinstance(rows[0], Mapping) else self.attributes
         if self.sql is None:
-            connection.execute(self.table.insert(), rows)
+            names = self.names
+            connection.execute(
+                self.table.insert(), [dict(zip(names, take(r), strict=True)) for r in rows]
+            )
             return
-        steps = tuple(zip(self.names, self.processors, strict=True))
-        connection.exec_driver_sql(
-            self.sql,
-            [
-                tuple(
-                    row[name] if process is None else process(row[name]) for name, process in steps
-                )
-                for row in rows
-            ],
-        )
+        converters = self.converters
+        values = []
+        for row in rows:
+            line = list(take(row))
+            for position, process in converters:
+                line[position] = process(line[position])
+            values.append(tuple(line))
+        connection.exec_driver_sql(self.sql, values)
 
 
 def _quick(column_type: Any, process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
@@ -661,10 +670,10 @@ _INSERTS: weakref.WeakKeyDictionary[sa.Dialect, dict[str, _Insert]] = weakref.We
 
 
 def insert_rows(
-    connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], *, with_id: bool = True
+    connection: sa.Connection, table: sa.Table, rows: Sequence[Any], *, with_id: bool = True
 ) -> None:
-    """Insert ``rows`` (each with every column of ``table``, but ``id`` unless ``with_id``)
-    in one statement."""
+    """Insert ``rows`` in one statement: mappings of every column of ``table`` (but ``id``
+    unless ``with_id``), or objects with those attributes."""
     inserts = _INSERTS.setdefault(connection.dialect, {})
     key = f"{table.name}:{with_id}"
     insert = inserts.get(key)
