@@ -183,10 +183,12 @@ def run_units(
 ) -> list[UnitResult | Exception]:
     """Handle ``units`` in order as batches; each outcome is a result or the unit's error.
 
-    A unit that raises is rolled back alone (see the module docstring); a database conflict
-    makes every unit run alone, retried when another worker caused it.
+    A unit that raises is rolled back alone (see the module docstring). A conflict with another
+    worker (PostgreSQL) runs the batch again, as the other worker's rows are committed by then;
+    any other database error, or conflicts that persist, make every unit run alone.
     """
     outcomes: list[UnitResult | Exception] = []
+    conflicts = 0
     while len(outcomes) < len(units):
         pending = units[len(outcomes) :]
         try:
@@ -202,6 +204,10 @@ def run_units(
         except Exception as exc:
             if len(pending) == 1:
                 outcomes.append(_run_alone(runtime, session, pending[0], first_error=exc))
+                continue
+            if _is_concurrency_conflict(exc) and conflicts < CONFLICT_RETRIES:
+                conflicts += 1
+                log.info("batch of %d conflicted with another worker; retrying", len(pending))
                 continue
             log.info("batch of %d hit %s; running its events one by one", len(pending), exc)
             outcomes.extend(_run_alone(runtime, session, unit) for unit in pending)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
+import pytest
 import sqlalchemy as sa
 from careline import hookimpl, pipeline
 from careline.models import (
@@ -24,12 +25,13 @@ from careline.notifications import NotificationSender
 from careline.pipeline_batch import BatchRun
 from careline.runtime import Runtime
 from careline.services import agents
-from careline.testing.channel import message
+from careline.testing.channel import delivery, message
 from careline.testing.databases import reset_database
 from careline.testing.flow import deliver
 from careline.types import Enrichment, EscalationRequest, Priority, RoutingDecision
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlmodel import select
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -236,3 +238,54 @@ def test_batches_of_any_size_equal_one_at_a_time(careline_runtime, bodies, sizes
         alone = run(runtime, bodies, [1])
     assert run(runtime, bodies, sizes) == alone
     assert alone["RawEvent"]  # every body was stored and processed
+
+
+class Interloper:
+    """Plays another worker: while the batch threads its first message, it commits the identity
+    (and contact) of that message's author in its own transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        self.done = False
+
+    @hookimpl
+    def careline_enrich_message(self, message):
+        if self.done:
+            return None
+        self.done = True
+        contacts, identities = Contact.__table__, Identity.__table__
+        with self.engine.begin() as connection:
+            contact_id = connection.execute(
+                contacts.insert()
+                .values(name="by the other worker", attributes={}, created_at=T0)
+                .returning(contacts.c.id)
+            ).scalar_one()
+            connection.execute(
+                identities.insert().values(
+                    contact_id=contact_id,
+                    channel=message.channel,
+                    external_id=message.author.external_id,
+                    verified=False,
+                )
+            )
+        return None
+
+
+def test_a_conflicting_worker_costs_a_retry_not_a_message(
+    careline_runtime, careline_database_url
+) -> None:
+    if not careline_database_url.startswith("postgresql"):
+        pytest.skip("another worker writing meanwhile needs PostgreSQL")
+    interloper = Interloper(careline_database_url)
+    runtime = careline_runtime(interloper)
+    for n in range(3):
+        deliver(runtime, "testchannel", delivery(message(f"m{n}", author="u9", thread=f"t{n}")))
+    stats = pipeline.process_pending(runtime)
+    interloper.engine.dispose()
+    assert (stats.raw_events, stats.messages, stats.failed) == (3, 3, 0)
+    with runtime.db.session() as session:
+        contacts = session.exec(select(Contact)).all()
+        assert [c.name for c in contacts] == ["by the other worker"]
+        assert len(session.exec(select(Identity)).all()) == 1
+        conversations = session.exec(select(Conversation)).all()
+        assert {c.contact_id for c in conversations} == {contacts[0].id}
