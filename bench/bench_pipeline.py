@@ -23,7 +23,7 @@ from careline.pipeline import process_pending
 from careline.plugins import get_plugin_manager
 from careline.runtime import Runtime
 from careline.testing.channel import TestChannelPlugin
-from careline.types import Visibility
+from careline.types import ConversationStatus, ConversationView, Priority, Source, Visibility
 from corpus import customer_texts  # type: ignore[import-not-found]
 from sqlalchemy import event
 
@@ -84,6 +84,35 @@ def processing_rate(count: int, plugins: str) -> tuple[float, float]:
         return count / elapsed, statements / count
 
 
+def plugin_ceiling(count: int, plugins: str) -> float:
+    """Messages/s the plugins' own message hooks allow: enrich, route and escalate, called
+    through the plugin manager on parsed messages, with no database at all."""
+    with tempfile.TemporaryDirectory() as folder:
+        runtime = runtime_for(Path(folder), plugins)
+        channel = runtime.channel("testchannel")
+        items = [item for _, body in bodies(count) for item in channel.parse(body)]
+        view = ConversationView(
+            id=1,
+            channel="testchannel",
+            account="brand",
+            visibility=Visibility.PUBLIC,
+            source=Source.OWNED,
+            status=ConversationStatus.NEW,
+            priority=Priority.NORMAL,
+            created_at=START,
+            contact_id=1,
+        )
+        hook, settings = runtime.pm.hook, runtime.settings
+        started = time.perf_counter()
+        for item in items:
+            hook.careline_enrich_message(message=item, settings=settings)
+            hook.careline_route(conversation=view, message=item, settings=settings)
+            hook.careline_escalate_on_message(conversation=view, message=item, settings=settings)
+        elapsed = time.perf_counter() - started
+        runtime.db.dispose()
+        return count / elapsed
+
+
 def insert_floor(count: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
         runtime = runtime_for(Path(folder), "")
@@ -137,6 +166,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     floor = insert_floor(count)
     core_only, core_statements = processing_rate(count, "")
     with_plugins, plugin_statements = processing_rate(count, PLUGINS)
+    ceiling = plugin_ceiling(count, PLUGINS)
     note = f"{count:,} messages, {source}, SQLite, batches of 500"
     return [
         {
@@ -159,6 +189,13 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "unit": "messages/s",
             "target": "≥ 5,000 messages/s",
             "note": f"{with_plugins / floor:.2f} of the floor, {plugin_statements:.2f} SQL/message",
+        },
+        {
+            "benchmark": "ceiling: the plugins' message hooks alone (no database)",
+            "value": ceiling,
+            "unit": "messages/s",
+            "target": "",
+            "note": f"{1e3 / ceiling:.3f} ms/message in enrich + route + escalate hooks",
         },
     ]
 

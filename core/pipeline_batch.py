@@ -308,7 +308,7 @@ class BatchRun:
 
     def run(self, units: Sequence[Unit]) -> list[UnitResult]:
         """Handle every unit and write the batch; :class:`UnitFailed` when one raises."""
-        self.store.prefetch(_wanted(units), sum(len(unit.items) for unit in units))
+        self.store.prefetch(_wanted(units))
         results = []
         for index, unit in enumerate(units):
             try:

@@ -48,7 +48,6 @@ RAW_EVENT: sa.Table = RawEvent.__table__  # type: ignore[attr-defined]
 
 CONVERSATION_COLUMNS = tuple(column.name for column in CONVERSATION.columns)
 IDENTITY_COLUMNS = tuple(column.name for column in IDENTITY.columns)
-MESSAGE_COLUMNS = tuple(column.name for column in MESSAGE.columns)
 
 IN_CHUNK = 500
 """Values per ``IN (...)`` list, well below every database's parameter limit."""
@@ -57,9 +56,9 @@ IN_CHUNK = 500
 def hold_write_lock(connection: sa.Connection) -> None:
     """On SQLite, take the database's write lock now (a write that changes nothing).
 
-    A transaction that reads first and writes later fails at once with "database is locked" when
-    another connection wrote in between; one that writes first waits its turn instead. The
-    pipeline also relies on the lock to give out ids. Nothing to do on PostgreSQL.
+    The batch gives out ids by counting on from the highest, which is safe only while it holds
+    the lock (sessions begin with ``BEGIN IMMEDIATE``; this holds for any connection). Nothing to
+    do on PostgreSQL.
     """
     if connection.dialect.name == "sqlite":
         connection.execute(
@@ -211,16 +210,23 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
 
 
 class _Ids:
-    """Ids handed out for one table in one batch."""
+    """Ids handed out for one table in one batch.
 
-    def __init__(self, connection: sa.Connection, table: sa.Table, batch: int) -> None:
+    On PostgreSQL they are drawn from the sequence a few at first and twice as many each time
+    more are needed, so a batch wastes at most as many numbers as it uses.
+    """
+
+    FIRST_DRAW = 8
+
+    def __init__(self, connection: sa.Connection, table: sa.Table) -> None:
         self.connection = connection
         self.table = table
-        self.batch = max(batch, 1)
         self.free: list[int] = []
+        self.draw = self.FIRST_DRAW
         self.next: int | None = None
 
     def take(self) -> int:
+        """The next id."""
         if self.connection.dialect.name == "sqlite":
             if self.next is None:
                 hold_write_lock(self.connection)
@@ -235,9 +241,10 @@ class _Ids:
                     "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
                     "FROM generate_series(1, :count)"
                 ),
-                {"table": self.table.name, "count": self.batch},
+                {"table": self.table.name, "count": self.draw},
             ).scalars()
             self.free = sorted((int(value) for value in drawn), reverse=True)
+            self.draw *= 2
         return self.free.pop()
 
 
@@ -247,7 +254,6 @@ class BatchStore:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.connection = session.connection()
-        self.batch = 1
         self._known: set[tuple[str, str]] = set()
         self._latest: dict[tuple[str, str, str], ConversationRow] = {}
         self._identities: dict[tuple[str, str], IdentityRow] = {}
@@ -269,12 +275,8 @@ class BatchStore:
         self._triggers_read: set[int] = set()
 
     # --- reading ------------------------------------------------------------------------------
-    def prefetch(self, wanted: Wanted, batch: int) -> None:
-        """Lock the threads (PostgreSQL) and read what the batch needs, a query per kind.
-
-        ``batch`` is how many messages the batch holds (how many ids it may need).
-        """
-        self.batch = batch
+    def prefetch(self, wanted: Wanted) -> None:
+        """Lock the threads (PostgreSQL) and read what the batch needs, a query per kind."""
         connection = self.connection
         if wanted.locks and connection.dialect.name == "postgresql":
             lock_keys = sorted({thread_lock_key(name) for name in wanted.locks})
@@ -437,7 +439,7 @@ class BatchStore:
     def _take_id(self, table: sa.Table) -> int:
         ids = self._ids.get(table.name)
         if ids is None:
-            ids = self._ids[table.name] = _Ids(self.connection, table, self.batch)
+            ids = self._ids[table.name] = _Ids(self.connection, table)
         return ids.take()
 
     def add_contact(self, name: str | None, created_at: datetime) -> ContactRow:
