@@ -27,6 +27,8 @@ from careline.instance import init_instance
 from careline.testing.channel import sign
 from careline.testing.servers import free_port
 from corpus import customer_texts  # type: ignore[import-not-found]
+from postgres import start as start_postgres  # type: ignore[import-not-found]
+from postgres import stop as stop_postgres  # type: ignore[import-not-found]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -213,13 +215,8 @@ def _postgres_rows(
     wrk: str, home: Path, script: Path, seconds: int, distinct: int, bare: float
 ) -> list[dict[str, Any]]:
     pg_dir = home.parent / "pg"
-    started = subprocess.run(
-        ["bash", str(ROOT / ".ci" / "postgres.sh"), "start", str(pg_dir)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if started.returncode != 0:
+    url = start_postgres(pg_dir)
+    if url is None:
         return [
             {
                 "benchmark": "webhook acknowledgement, careline on PostgreSQL ×4",
@@ -229,7 +226,6 @@ def _postgres_rows(
                 "note": "PostgreSQL could not be started",
             }
         ]
-    url = started.stdout.strip()
     try:
         from careline.db import Database
         from careline.migrations import upgrade
@@ -251,11 +247,7 @@ def _postgres_rows(
             }
         ]
     finally:
-        subprocess.run(
-            ["bash", str(ROOT / ".ci" / "postgres.sh"), "stop", str(pg_dir)],
-            capture_output=True,
-            check=False,
-        )
+        stop_postgres(pg_dir)
 
 
 if __name__ == "__main__":
