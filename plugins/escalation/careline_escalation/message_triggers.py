@@ -29,7 +29,7 @@ from careline.types import (
 
 from careline_escalation.config import EscalationConfig
 from careline_escalation.defaults import CATEGORY_PHRASES, MANAGER_PHRASES
-from careline_escalation.phrases import PhraseMatcher
+from careline_escalation.phrases import FoldedText, PhraseMatcher
 from careline_escalation.targets import build_request
 
 MATCHERS_KEY = "escalation:matchers"
@@ -39,7 +39,7 @@ MATCHERS_KEY = "escalation:matchers"
 class MessageFacts:
     """What the triggers ask about one message, gathered from the message and the view."""
 
-    text: str
+    text: FoldedText
     public: bool
     topics: frozenset[str]
     sentiment: float | None
@@ -65,7 +65,7 @@ class MessageFacts:
         sentiment = stored.sentiment if stored and stored.sentiment is not None else None
         followers = message.author.followers
         return cls(
-            text=message.text,
+            text=FoldedText.of(message.text),
             public=message.visibility is Visibility.PUBLIC,
             topics=frozenset(t.casefold() for t in topics),
             sentiment=sentiment if sentiment is not None else conversation.sentiment,

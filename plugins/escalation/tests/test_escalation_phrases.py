@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from careline_escalation.defaults import CATEGORY_PHRASES, MANAGER_PHRASES
-from careline_escalation.phrases import PhraseMatcher, validate_phrase
+from careline_escalation.phrases import FoldedText, PhraseMatcher, phrase_pattern, validate_phrase
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,3 +103,53 @@ def test_everyday_care_messages_fire_no_default_phrase(text: str) -> None:
 def test_phrases_that_cannot_match_sanely_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="phrase"):
         validate_phrase(bad)
+
+
+def first_match_by_scanning(phrases: list[str], text: str) -> str | None:
+    """What the matcher must answer: every phrase's pattern tried in order, no shortcuts."""
+    unique = list(dict.fromkeys(validate_phrase(p) for p in phrases))
+    folded = text.casefold()
+    return next((p for p in unique if phrase_pattern(p).search(folded)), None)
+
+
+phrase_words = st.text(alphabet="abcßİ-#'.:(", min_size=1, max_size=5).filter(
+    lambda word: word.strip("*")
+)
+phrase_texts = st.builds(
+    " ".join,
+    st.lists(
+        st.one_of(phrase_words, st.builds(lambda w: w + "*", phrase_words)), min_size=1, max_size=3
+    ),
+)
+
+
+@settings(max_examples=300)
+@given(
+    phrases=st.lists(phrase_texts, min_size=1, max_size=8),
+    text=st.text(alphabet="abcABCSSßİi̇ \n-#'.:(", max_size=40),
+)
+def test_narrowing_by_words_finds_what_scanning_every_pattern_finds(
+    phrases: list[str], text: str
+) -> None:
+    matcher = PhraseMatcher.compile(phrases)
+    expected = first_match_by_scanning(phrases, text)
+    assert matcher.find(text) == expected
+    assert matcher.find(FoldedText.of(text)) == expected
+
+
+@settings(max_examples=200)
+@given(
+    phrases=st.lists(
+        st.sampled_from(sorted({*MANAGER_PHRASES, *CATEGORY_PHRASES["legal"]})),
+        min_size=1,
+        max_size=6,
+    ),
+    before=st.text(max_size=20),
+    picked=st.integers(min_value=0),
+    after=st.text(max_size=20),
+)
+def test_the_default_phrases_are_found_as_before_in_any_surroundings(
+    phrases: list[str], before: str, picked: int, after: str
+) -> None:
+    text = f"{before} {phrases[picked % len(phrases)].replace('*', 'ers')} {after}"
+    assert PhraseMatcher.compile(phrases).find(text) == first_match_by_scanning(phrases, text)
