@@ -117,14 +117,14 @@ class _Phrase:
     keyword: _Keyword
 
     def matches_at(self, words: list[str], position: int) -> bool:
-        following = words[position + 1 : position + 1 + len(self.rest)]
-        if len(following) != len(self.rest):
+        end = position + 1 + len(self.rest)
+        if end > len(words):
             return False
         if self.last_is_prefix:
-            return following[:-1] == list(self.rest[:-1]) and following[-1].startswith(
-                self.rest[-1]
-            )
-        return following == list(self.rest)
+            return tuple(words[position + 1 : end - 1]) == self.rest[:-1] and words[
+                end - 1
+            ].startswith(self.rest[-1])
+        return tuple(words[position + 1 : end]) == self.rest
 
 
 @dataclass
