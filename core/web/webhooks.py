@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 
+import sqlalchemy as sa
 from careline.channels import WebhookRequest
-from careline.ingest import store_raw_event
+from careline.ingest import _insert_ignoring_duplicates as insert_ignoring_duplicates
+from careline.models import RawEvent
 from careline.runtime import Runtime
 from careline.web.errors import problem
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +40,12 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+@functools.cache
+def _insert_returning_keys(dialect: str) -> sa.Insert:
+    table = RawEvent.__table__  # type: ignore[attr-defined]
+    return insert_ignoring_duplicates(dialect).returning(table.c.channel, table.c.key)
 
 
 STORED = b'{"received":true,"duplicate":false}'
@@ -94,20 +103,32 @@ class RawEventWriter:
                     future.set_result(new)
 
     def _write(self, batch: list[tuple[str, str, bytes, asyncio.Future[bool]]]) -> list[bool]:
+        # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING for the whole batch: the rows
+        # it returns are the new deliveries, every other one was stored before (or earlier in
+        # this batch).
+        distinct: dict[tuple[str, str], bytes] = {}
+        for channel, key, body, _ in batch:
+            distinct.setdefault((channel, key), body)
         received = self.runtime.now()
-        results: list[bool] = []
-        seen: set[tuple[str, str]] = set()
+        rows = [
+            {
+                "channel": channel,
+                "key": key,
+                "body": body,
+                "via": "webhook",
+                "received_at": received,
+                "status": "pending",
+                "attempts": 0,
+            }
+            for (channel, key), body in distinct.items()
+        ]
         with self.runtime.db.engine.begin() as connection:
-            for channel, key, body, _ in batch:
-                if (channel, key) in seen:
-                    results.append(False)
-                    continue
-                seen.add((channel, key))
-                results.append(
-                    store_raw_event(
-                        connection, channel, key, body, via="webhook", received_at=received
-                    )
-                )
+            statement = _insert_returning_keys(connection.dialect.name)
+            new = {(row.channel, row.key) for row in connection.execute(statement, rows)}
+        results: list[bool] = []
+        for channel, key, _, _ in batch:
+            results.append((channel, key) in new)
+            new.discard((channel, key))  # a repeat within the batch is a duplicate
         return results
 
     async def close(self) -> None:
