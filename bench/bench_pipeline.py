@@ -3,11 +3,20 @@
 Processing runs the real pipeline on SQLite with the built-in insights, routing and escalation
 plugins; the floor is a plain batched insert of the same message rows into the same table, in
 the same run.
+
+On PostgreSQL (a throw-away server from ``.ci/postgres.sh``) the same raw events are stored once,
+in a template database; each measurement processes a fresh copy of it with one worker process,
+then with two running ``process_pending`` concurrently (separate processes, started with
+``spawn``, each with its own runtime). Every run is checked afterwards — each message stored
+exactly once, one conversation per thread, every raw event done — and a wrong result is shown
+as such instead of a speed.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,6 +24,8 @@ from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
 
+import postgres  # type: ignore[import-not-found]
+import sqlalchemy as sa
 from careline.config import load_settings
 from careline.db import Database
 from careline.ingest import store_raw_events
@@ -51,13 +62,16 @@ def bodies(count: int) -> list[tuple[str, bytes]]:
     return items
 
 
-def runtime_for(folder: Path, plugins: str) -> Runtime:
-    settings = load_settings(folder, environ={"CARELINE_DATABASE_URL": f"sqlite:///{folder}/b.db"})
+def runtime_for(folder: Path, plugins: str, url: str | None = None) -> Runtime:
+    """A runtime on a new SQLite file in ``folder``, or on the existing database at ``url``."""
+    database_url = url or f"sqlite:///{folder}/b.db"
+    settings = load_settings(folder, environ={"CARELINE_DATABASE_URL": database_url})
     pm = get_plugin_manager(
         environ={"CARELINE_LOAD_PLUGINS": plugins}, plugins=[TestChannelPlugin()]
     )
     database = Database.from_url(settings.database_url)
-    database.create_schema()
+    if url is None:
+        database.create_schema()
     return Runtime.create(settings, pm, database)
 
 
@@ -159,6 +173,187 @@ def insert_floor(count: int) -> float:
         return count / elapsed
 
 
+# --- PostgreSQL: one worker process against two ------------------------------------------------
+def _pg_worker(url: str, plugins: str, start: Any, results: Any) -> None:
+    """One worker process: build a runtime, wait for the others, process until nothing is left.
+
+    Puts ``(started, finished, cpu seconds, stats or None, error)`` on ``results``; times are
+    ``time.monotonic()``, which every process on the machine shares.
+    """
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            runtime = runtime_for(Path(folder), plugins, url)
+            runtime.db.engine.connect().close()  # connected before the clock starts
+            start.wait()
+            started, cpu = time.monotonic(), time.process_time()
+            stats = process_pending(runtime, batch_size=500)
+            finished = time.monotonic()
+            runtime.db.dispose()
+        results.put((started, finished, time.process_time() - cpu, stats, None))
+    except BaseException as exc:  # reported by the parent, never lost in a child
+        results.put((0.0, 0.0, 0.0, None, f"{type(exc).__name__}: {exc}"))
+
+
+def _run_workers(url: str, workers: int, plugins: str) -> dict[str, Any]:
+    """Messages/s of ``workers`` processes sharing the pending raw events of ``url``."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(workers)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_pg_worker, args=(url, plugins, start, results))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = []
+    errors = []
+    for _ in processes:
+        try:
+            outcomes.append(results.get(timeout=1800))
+        except Exception as exc:  # a child that died without a word
+            errors.append(f"no result from a worker ({type(exc).__name__})")
+            break
+    for process in processes:
+        process.join(timeout=60)
+        if process.is_alive():
+            process.kill()
+            errors.append("a worker did not exit")
+        elif process.exitcode:
+            errors.append(f"a worker exited with {process.exitcode}")
+    errors.extend(error for *_, error in outcomes if error)
+    done = [outcome for outcome in outcomes if outcome[3] is not None]
+    elapsed = max(o[1] for o in done) - min(o[0] for o in done) if done else 0.0
+    return {
+        "elapsed": elapsed,
+        "cpu": [o[2] for o in done],
+        "messages": [o[3].messages for o in done],
+        "duplicates": sum(o[3].duplicates for o in done),
+        "failed": sum(o[3].failed for o in done),
+        "errors": errors,
+    }
+
+
+def _pg_check(url: str, count: int, threads: int) -> list[str]:
+    """What is wrong with the database after a run: nothing, when every message is stored
+    exactly once, every thread has one conversation and every raw event is done."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        messages, distinct = connection.execute(
+            sa.text("SELECT count(*), count(DISTINCT (channel, external_id)) FROM message")
+        ).one()
+        conversations = connection.execute(sa.text("SELECT count(*) FROM conversation")).scalar()
+        statuses = dict(
+            connection.execute(sa.text("SELECT status, count(*) FROM rawevent GROUP BY status"))
+            .tuples()
+            .all()
+        )
+    engine.dispose()
+    wrong = []
+    if messages != count or distinct != count:
+        wrong.append(f"{messages:,} messages ({distinct:,} distinct) for {count:,}")
+    if conversations != threads:
+        wrong.append(f"{conversations:,} conversations for {threads:,} threads")
+    if statuses != {"done": count}:
+        wrong.append(f"raw events by status {statuses}")
+    return wrong
+
+
+def pg_processing(count: int, rounds: int, plugins: str) -> list[dict[str, Any]] | str:
+    """Per round, a run with one worker process and one with two, each on a fresh copy of the
+    same stored raw events; or why PostgreSQL could not be used."""
+    items = bodies(count)
+    threads = len({json.loads(body)["messages"][0]["thread"] for _, body in items})
+    with tempfile.TemporaryDirectory() as folder, postgres.server(Path(folder) / "pg") as server:
+        if server is None:
+            return f"PostgreSQL could not be started ({postgres.last_error})"
+        template = postgres.fresh_database(server, "pipeline_events")
+        database = Database.from_url(template)
+        database.create_schema()
+        with database.engine.begin() as connection:
+            store_raw_events(connection, "testchannel", items, via="webhook", received_at=START)
+        database.dispose()
+        runs = []
+        for _ in range(rounds):
+            for workers in (1, 2):
+                url = postgres.fresh_database(server, "pipeline_run", template="pipeline_events")
+                run = _run_workers(url, workers, plugins)
+                run["workers"] = workers
+                run["wrong"] = run.pop("errors")
+                if run["duplicates"] or run["failed"]:
+                    run["wrong"].append(
+                        f"workers counted {run['duplicates']} duplicates, "
+                        f"{run['failed']} unprocessable"
+                    )
+                run["wrong"].extend(_pg_check(url, count, threads))
+                run["rate"] = count / run["elapsed"] if run["elapsed"] else 0.0
+                runs.append(run)
+        return runs
+
+
+def pg_rows(count: int, rounds: int, plugins: str) -> list[dict[str, Any]]:
+    """The rows for one and two worker processes on PostgreSQL and the speed-up."""
+    runs = pg_processing(count, rounds, plugins)
+    if isinstance(runs, str):
+        return [
+            {
+                "benchmark": "pipeline on PostgreSQL, 1 and 2 worker processes",
+                "value": "skipped",
+                "unit": "",
+                "target": "",
+                "note": runs,
+            }
+        ]
+    rows = []
+    best: dict[int, float] = {}
+    wrong = False
+    for workers in (1, 2):
+        mine = [run for run in runs if run["workers"] == workers]
+        problems = [problem for run in mine for problem in run["wrong"]]
+        rates = ", ".join(f"{run['rate']:,.0f}" for run in mine)
+        cpu = "; ".join(
+            "+".join(f"{seconds:.1f}" for seconds in run["cpu"]) + f" of {run['elapsed']:.1f}"
+            for run in mine
+        )
+        shares = "; ".join("+".join(f"{n:,}" for n in run["messages"]) for run in mine)
+        note = (
+            f"{count:,} messages, insights, routing, escalation, batches of 500; best of "
+            f"{rates}; worker CPU s of wall s: {cpu}; messages per worker: {shares}"
+        )
+        if problems:
+            wrong = True
+            note = "WRONG RESULT: " + "; ".join(problems) + f" ({note})"
+        else:
+            best[workers] = max(run["rate"] for run in mine)
+            note += f"; checked: {count:,} messages stored once, raw events all done"
+        rows.append(
+            {
+                "benchmark": f"pipeline on PostgreSQL, {workers} worker process"
+                + ("es" if workers > 1 else ""),
+                "value": "wrong" if problems else best[workers],
+                "unit": "" if problems else "messages/s",
+                "target": "",
+                "note": note,
+            }
+        )
+    ratios = [
+        two["rate"] / one["rate"]
+        for one, two in zip(runs[::2], runs[1::2], strict=True)
+        if one["rate"] and two["rate"]
+    ]
+    rows.append(
+        {
+            "benchmark": "pipeline on PostgreSQL: speed-up of 2 worker processes over 1",
+            "value": "wrong" if wrong or len(best) < 2 else best[2] / best[1],
+            "unit": "" if wrong else "×",
+            "target": "",
+            "note": "best 2-worker rate over best 1-worker rate; per round (side by side): "
+            + ", ".join(f"{r:.2f}×" for r in ratios)
+            + f"; {os.cpu_count()} cores shared by the workers and PostgreSQL itself",
+        }
+    )
+    return rows
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Messages/s through the pipeline (core only, and with the built-in plugins) vs the floor."""
     count = 400 if quick else 20_000
@@ -168,7 +363,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     with_plugins, plugin_statements = processing_rate(count, PLUGINS)
     ceiling = plugin_ceiling(count, PLUGINS)
     note = f"{count:,} messages, {source}, SQLite, batches of 500"
-    return [
+    rows = [
         {
             "benchmark": "pipeline floor: batched insert of the same rows",
             "value": floor,
@@ -198,6 +393,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "note": f"{1e3 / ceiling:.3f} ms/message in enrich + route + escalate hooks",
         },
     ]
+    rows.extend(pg_rows(count, 1 if quick else 2, PLUGINS))
+    return rows
 
 
 if __name__ == "__main__":
