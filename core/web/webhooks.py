@@ -60,6 +60,7 @@ class RawEventWriter:
     """
 
     MAX_BATCH = 256
+    GATHER_PASSES = 2
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -84,6 +85,12 @@ class RawEventWriter:
         assert queue is not None
         while True:
             batch = [await queue.get()]
+            # Let the event loop run a couple of passes first: requests read in the same burst
+            # (their tasks are created, then run up to ``store``) join this batch instead of
+            # waiting for the next commit. Under load it roughly doubles the batch; an idle
+            # server loses only two loop iterations.
+            for _ in range(self.GATHER_PASSES):
+                await asyncio.sleep(0)
             while len(batch) < self.MAX_BATCH and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
