@@ -289,3 +289,30 @@ def test_a_conflicting_worker_costs_a_retry_not_a_message(
         assert len(session.exec(select(Identity)).all()) == 1
         conversations = session.exec(select(Conversation)).all()
         assert {c.contact_id for c in conversations} == {contacts[0].id}
+
+
+def test_lookups_bind_one_array_on_postgresql(careline_runtime, careline_database_url) -> None:
+    """On PostgreSQL a batch's lookups bind their values as one array (``= ANY``), so their text
+    is the same whatever the batch's size: psycopg prepares a statement from its fifth run, and
+    the generic plan of ``IN ($1, …, $500)`` compared every row of the channel with the whole
+    list — each batch got slower as the tables grew."""
+    if not careline_database_url.startswith("postgresql"):
+        pytest.skip("prepared statements' generic plans are PostgreSQL's")
+    runtime = careline_runtime()
+    statements: dict[str, list[int]] = {}
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if statement.lstrip().startswith("SELECT") and "FOR UPDATE" not in statement:
+            statements.setdefault(statement, []).append(len(parameters or ()))
+
+    for n in range(12):
+        deliver(runtime, "testchannel", delivery(message(f"m{n}", author=f"u{n}", thread="t")))
+    sa.event.listen(runtime.db.engine, "before_cursor_execute", seen)
+    try:
+        pipeline.process_pending(runtime, batch_size=3, max_batches=1)
+        pipeline.process_pending(runtime, batch_size=9)
+    finally:
+        sa.event.remove(runtime.db.engine, "before_cursor_execute", seen)
+    lookups = {sql: sizes for sql, sizes in statements.items() if "FROM message" in sql}
+    assert len(lookups) == 1, list(lookups)
+    assert all(len(set(sizes)) == 1 and max(sizes) <= 3 for sizes in statements.values())
