@@ -15,7 +15,7 @@ the caller's savepoint, and :mod:`careline.pipeline` isolates the unit and runs 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,52 @@ def thread_key(item: InboundMessage, *, customer_id: str | None = None) -> str:
         participant = item.participant_id or customer_id or item.author.external_id
         return f"dm:{participant}"
     return item.thread_key or f"post:{item.in_reply_to or item.external_id}"
+
+
+def answers_a_post(item: InboundMessage) -> bool:
+    """Whether ``item`` is a public reply whose channel filed it under the post it answers.
+
+    Such a channel knows no thread beyond the parent (X's Account Activity posts carry no
+    ``conversation_id``): its key is the parent's id, or none. When the parent is stored, the
+    reply belongs to the parent's thread instead, so a customer answering the brand's reply stays
+    in the conversation that reply was part of.
+    """
+    return (
+        item.visibility is Visibility.PUBLIC
+        and item.in_reply_to is not None
+        and item.kind is not MessageKind.DELETE
+        and item.thread_key in (None, item.in_reply_to)
+    )
+
+
+def follow_replies(units: Sequence[Unit], store: BatchStore) -> list[Unit]:
+    """``units`` with each reply that :func:`answers_a_post` moved into its parent's thread.
+
+    A parent is looked up among the stored messages, then among the batch's earlier messages,
+    so a chain of replies arriving in order ends up in its first post's conversation.
+    """
+    parents: dict[str, set[str]] = {}
+    for unit in units:
+        for item in unit.items:
+            if answers_a_post(item):
+                assert item.in_reply_to is not None
+                parents.setdefault(item.channel, set()).add(item.in_reply_to)
+    if not parents:
+        return list(units)
+    threads = store.reply_threads(parents)
+    followed = []
+    for unit in units:
+        items = []
+        for item in unit.items:
+            if answers_a_post(item):
+                parent = threads.get((item.channel, item.account, item.in_reply_to or ""))
+                if parent is not None:
+                    item = replace(item, thread_key=parent)
+            if item.visibility is Visibility.PUBLIC and item.kind is not MessageKind.DELETE:
+                threads.setdefault((item.channel, item.account, item.external_id), thread_key(item))
+            items.append(item)
+        followed.append(replace(unit, items=items))
+    return followed
 
 
 def _echo_thread_key(item: InboundMessage) -> str:
@@ -308,6 +354,7 @@ class BatchRun:
 
     def run(self, units: Sequence[Unit]) -> list[UnitResult]:
         """Handle every unit and write the batch; :class:`UnitFailed` when one raises."""
+        units = follow_replies(units, self.store)
         self.store.prefetch(_wanted(units))
         results = []
         for index, unit in enumerate(units):

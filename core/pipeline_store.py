@@ -344,6 +344,27 @@ class BatchStore:
         if starts and self._contacts:
             self._read_started(set(self._contacts), min(starts) - REPEAT_CONTACT_LOOKBACK)
 
+    def reply_threads(self, parents: dict[str, set[str]]) -> dict[tuple[str, str, str], str]:
+        """The thread keys of stored public messages, by ``(channel, account, external_id)``.
+
+        ``parents`` lists external ids by channel: the posts a batch's replies answer.
+        """
+        found: dict[tuple[str, str, str], str] = {}
+        for channel, external_ids in parents.items():
+            for chunk in _chunks(external_ids):
+                query = (
+                    sa.select(MESSAGE.c.account, MESSAGE.c.external_id, CONVERSATION.c.thread_key)
+                    .join(CONVERSATION, CONVERSATION.c.id == MESSAGE.c.conversation_id)
+                    .where(
+                        MESSAGE.c.channel == channel,
+                        MESSAGE.c.visibility == Visibility.PUBLIC,
+                        self._among(MESSAGE.c.external_id, chunk),
+                    )
+                )
+                for account, external_id, key in self.connection.execute(query):
+                    found[(channel, account, external_id)] = key
+        return found
+
     def _read_identities(self, query: sa.Select[Any]) -> None:
         for row in self.connection.execute(query):
             if row.id in self._identities_by_id:

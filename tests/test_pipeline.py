@@ -239,3 +239,102 @@ def test_duplicates_and_order_do_not_change_the_outcome(careline_runtime, items,
         receive(runtime, body)
         pipeline.process_pending(runtime, batch_size=data.draw(st.integers(1, 4)))
     assert _snapshot(runtime) == expected
+
+
+# --- replies filed under the post they answer ---------------------------------------------------
+def conversation_of(runtime: Runtime) -> dict[str, int]:
+    with runtime.db.session() as session:
+        return {m.external_id or "": m.conversation_id for m in session.exec(select(Message))}
+
+
+def reply_item(message_id: str, parent: str | None, *, minutes: int, out: bool = False) -> Any:
+    """A public post the way X's webhook gives it: no thread, only the post it answers."""
+    extra: dict[str, Any] = {"in_reply_to": parent} if parent else {}
+    if out:
+        extra["direction"] = "out"
+    return item(
+        message_id,
+        thread=parent,
+        minutes=minutes,
+        author="brand" if out else "u1",
+        **extra,
+    )
+
+
+def test_a_customer_answering_the_brands_reply_stays_in_the_conversation(careline_runtime):
+    runtime = careline_runtime()
+    receive(runtime, delivery(reply_item("p1", None, minutes=0)))
+    receive(runtime, delivery(reply_item("r1", "p1", minutes=5, out=True)))
+    receive(runtime, delivery(reply_item("c1", "r1", minutes=9)))
+    pipeline.process_pending(runtime, batch_size=1)
+    where = conversation_of(runtime)
+    assert where["c1"] == where["r1"] == where["p1"]
+    assert count(runtime, Conversation) == 1
+
+
+def test_a_reply_to_a_reply_sent_from_careline_joins_its_conversation(
+    careline_runtime, test_platform
+) -> None:
+    from careline.services import agents, replies
+
+    runtime = careline_runtime()
+    receive(runtime, delivery(reply_item("p1", None, minutes=0)))
+    pipeline.process_pending(runtime)
+    conversation_id = conversation_of(runtime)["p1"]
+    agent = agents.add_agent(runtime, "Jo Smith")
+    sent = replies.reply(runtime, conversation_id, "Sorry! DM us ^JS", agent_id=agent.id)
+    assert sent.status == replies.SENT
+    receive(runtime, delivery(reply_item("c1", "out-1", minutes=9)))
+    pipeline.process_pending(runtime)
+    assert conversation_of(runtime)["c1"] == conversation_id
+    assert count(runtime, Conversation) == 1
+
+
+def test_a_channel_that_names_the_thread_keeps_it(careline_runtime) -> None:
+    runtime = careline_runtime()
+    receive(runtime, delivery(item("p1", thread="a")))
+    receive(runtime, delivery(item("c1", thread="b", in_reply_to="p1", minutes=1)))
+    pipeline.process_pending(runtime)
+    where = conversation_of(runtime)
+    assert where["c1"] != where["p1"]
+
+
+def test_a_reply_whose_parent_is_unknown_is_filed_under_the_parent_id(careline_runtime) -> None:
+    runtime = careline_runtime()
+    receive(runtime, delivery(reply_item("c1", "gone", minutes=0)))
+    receive(runtime, delivery(reply_item("c2", "gone", minutes=1)))
+    pipeline.process_pending(runtime)
+    with runtime.db.session() as session:
+        assert [c.thread_key for c in session.exec(select(Conversation))] == ["gone"]
+
+
+@st.composite
+def reply_trees(draw: st.DrawFn) -> list[tuple[str, str | None, bool]]:
+    """Posts in the order they were written: (id, the earlier post answered or None, brand?)."""
+    posts: list[tuple[str, str | None, bool]] = []
+    for n in range(draw(st.integers(1, 10))):
+        parent = draw(
+            st.one_of(st.none(), st.sampled_from([p[0] for p in posts])) if posts else st.none()
+        )
+        posts.append((f"m{n}", parent, draw(st.booleans()) and parent is not None))
+    return posts
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(posts=reply_trees(), data=st.data())
+def test_every_post_in_a_reply_chain_lands_in_its_roots_conversation(
+    careline_runtime, posts, data
+) -> None:
+    runtime = careline_runtime()
+    reset_database(runtime.db.engine)
+    root: dict[str, str] = {}
+    for minutes, (post_id, parent, brand) in enumerate(posts):
+        root[post_id] = root[parent] if parent else post_id
+        receive(runtime, delivery(reply_item(post_id, parent, minutes=minutes, out=brand)))
+        if data.draw(st.booleans()):
+            pipeline.process_pending(runtime, batch_size=data.draw(st.integers(1, 4)))
+    pipeline.process_pending(runtime, batch_size=data.draw(st.integers(1, 4)))
+    where = conversation_of(runtime)
+    for post_id, first in root.items():
+        assert where[post_id] == where[first], (post_id, first)
+    assert len(set(where.values())) == len(set(root.values()))

@@ -88,6 +88,28 @@ def test_signed_mention_to_api_reply_to_echo(world: dict[str, Any]) -> None:
     assert [e["type"] for e in detail["events"]].count("replied") == 1
 
 
+def test_customer_answering_the_brands_reply_stays_in_the_conversation(
+    world: dict[str, Any],
+) -> None:
+    # Account Activity posts carry no conversation_id: only the post each one answers.
+    state = world["state"]
+    state.customer_posts("priya_s", "@acmecare my router keeps dropping the line")
+    settle(world)
+    conversation = only_conversation(world)
+    reply = world["api"].post(
+        f"/api/conversations/{conversation['id']}/reply",
+        json={"text": "@priya_s Have you tried restarting it? ^JS"},
+    )
+    assert reply.json()["outcome"] == "sent", reply.text
+    brand = state.user("acmecare").id
+    [sent] = [p for p in state.posts.values() if p.author_id == brand]
+    state.customer_posts("priya_s", "@acmecare yes, twice. Still dropping", in_reply_to=sent.id)
+    settle(world)
+    assert only_conversation(world)["id"] == conversation["id"]
+    detail = world["api"].get(f"/api/conversations/{conversation['id']}").json()
+    assert [m["text"] for m in detail["messages"]][-1] == "@acmecare yes, twice. Still dropping"
+
+
 def test_dm_reply_goes_back_as_a_dm(world: dict[str, Any]) -> None:
     state = world["state"]
     state.customer_sends_dm("priya_s", "acmecare", "Hi, my account number is 4411")
