@@ -80,6 +80,22 @@ def render(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+BEGIN = "<!-- make bench writes from here -->"
+END = "<!-- to here -->"
+
+
+def with_measurements(document: str, measured: str) -> str:
+    """``document`` with the text between :data:`BEGIN` and :data:`END` replaced by ``measured``;
+    what is written around the markers (the analysis of the figures) is kept. A document without
+    the markers gets them, after its first line."""
+    block = f"{BEGIN}\n{measured.strip()}\n{END}"
+    if BEGIN in document and END in document.split(BEGIN, 1)[1]:
+        before, rest = document.split(BEGIN, 1)
+        return before + block + rest.split(END, 1)[1]
+    title, _, rest = document.partition("\n")
+    return f"{title or '# Performance'}\n\n{block}\n{rest}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks, print the table, write docs/performance.md (unless --quick)."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -110,12 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if not args.quick and not args.only:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        (ROOT / "docs" / "performance.md").write_text(
-            "# Performance\n\n"
-            f"Measured by `make bench` on {stamp}: {machine()}. Each floor is measured in the same "
-            "run as the figure it bounds; ratios are what to compare between machines.\n\n"
-            f"{table}\n",
-            encoding="utf-8",
+        measured = (
+            f"Measured by `make bench` on {stamp}: {machine()}. Each floor is measured in the "
+            "same run as the figure it bounds; ratios are what to compare between machines.\n\n"
+            f"{table}\n"
+        )
+        document = ROOT / "docs" / "performance.md"
+        document.write_text(
+            with_measurements(document.read_text(encoding="utf-8"), measured), encoding="utf-8"
         )
     return 1 if failures else 0
 
