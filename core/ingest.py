@@ -14,7 +14,8 @@ from careline.models import RawEvent
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-def _insert_ignoring_duplicates(dialect: str) -> sa.Insert:
+def insert_ignoring_duplicates(dialect: str) -> sa.Insert:
+    """An INSERT into ``raw_event`` that skips deliveries already stored (same channel and key)."""
     table = RawEvent.__table__  # type: ignore[attr-defined]
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=["channel", "key"])
@@ -47,7 +48,7 @@ def store_raw_events(
     if not rows:
         return 0
     table = RawEvent.__table__  # type: ignore[attr-defined]
-    statement = _insert_ignoring_duplicates(connection.dialect.name).returning(table.c.id)
+    statement = insert_ignoring_duplicates(connection.dialect.name).returning(table.c.id)
     # RETURNING counts what was really inserted on both databases (rowcount is unreliable for
     # multi-row inserts); duplicates return no row.
     return len(connection.execute(statement, rows).all())

@@ -24,6 +24,7 @@ def serve(
     """Serve the inbox, the API and the webhooks."""
     import uvicorn
     from careline.web.app import create_app
+    from careline.web.factory import serve_processes
 
     settings = state.settings()
     web = settings.core("web")
@@ -41,9 +42,8 @@ def serve(
 
         os.environ["CARELINE_HOME"] = str(settings.home)
         os.environ["CARELINE_RUN_WORKER"] = "0" if no_worker else "1"
-        uvicorn.run(
+        serve_processes(
             "careline.web.factory:app_from_environment",
-            factory=True,
             host=host,
             port=port,
             workers=workers,

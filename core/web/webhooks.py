@@ -13,7 +13,7 @@ import functools
 
 import sqlalchemy as sa
 from careline.channels import WebhookRequest
-from careline.ingest import _insert_ignoring_duplicates as insert_ignoring_duplicates
+from careline.ingest import insert_ignoring_duplicates
 from careline.models import RawEvent
 from careline.runtime import Runtime
 from careline.web.errors import problem
