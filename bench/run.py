@@ -74,8 +74,8 @@ def render(rows: list[dict[str, Any]]) -> str:
     lines = ["| benchmark | value | unit | target | note |", "|---|---:|---|---|---|"]
     for row in rows:
         lines.append(
-            f"| {row['benchmark']} | {format_value(row['value'])} | {row.get('unit', '')} | "
-            f"{row.get('target', '')} | {row.get('note', '')} |"
+            f"| {row['benchmark']} | {format_value(row['value'])} | {row.get('unit') or ''} | "
+            f"{row.get('target') or ''} | {row.get('note') or ''} |"
         )
     return "\n".join(lines)
 
