@@ -23,6 +23,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "careline_read_only"
 
 
+class WriteLockBusy(Exception):
+    """Another connection holds SQLite's write lock (see :meth:`Database.begin_without_waiting`)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented recipe is to
     # switch it off and emit BEGIN ourselves (see _sqlite_begin).
@@ -104,6 +108,35 @@ class Database:
         # rolls the connection's read transaction back.
         with Session(engine, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def begin_without_waiting(self) -> Iterator[sa.Connection]:
+        """A write transaction that raises :class:`WriteLockBusy` at once, instead of waiting
+        up to the busy timeout, when another connection holds SQLite's write lock.
+
+        For callers that must not block (the web app's event loop) and can hand the write to a
+        thread instead. On PostgreSQL, where writers do not queue on one lock, it is an ordinary
+        transaction.
+        """
+        with self.engine.connect() as connection:
+            if not self.is_sqlite:
+                with connection.begin():
+                    yield connection
+                return
+            # On the driver's connection: through SQLAlchemy the PRAGMA would begin (and wait).
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA busy_timeout=0")
+            try:
+                transaction = connection.begin()
+            except sa.exc.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise WriteLockBusy("another writer holds the SQLite write lock") from exc
+                raise
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            with transaction:
+                yield connection
 
     def create_schema(self) -> None:
         """Create every table directly from the models (tests; instances use migrations)."""

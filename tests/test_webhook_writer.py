@@ -80,3 +80,40 @@ def test_more_deliveries_than_one_batch_holds_are_all_stored(careline_runtime, c
 
     assert asyncio.run(deliver()) == [True] * count
     assert len(stored_keys(runtime)) == count
+
+
+def test_a_held_sqlite_write_lock_does_not_stall_the_app(careline_runtime) -> None:
+    """The worker may hold SQLite's write lock for a whole batch: meanwhile the app keeps
+    answering, and the delivery waiting for the lock is stored and acknowledged after it."""
+    import threading
+    import time
+
+    import httpx
+    from careline.servers import serve_in_thread
+    from careline.testing.channel import delivery, message, sign
+    from careline.web.app import create_app
+
+    runtime = careline_runtime()
+    if not runtime.db.is_sqlite:
+        pytest.skip("PostgreSQL writers do not queue on one lock")
+    app = create_app(runtime.settings, runtime.pm, runtime=runtime, run_worker=False)
+    body = delivery(message("m1"))
+    answers: list[int] = []
+    with serve_in_thread(app) as base, runtime.db.engine.connect() as holder:
+        holder.begin()  # BEGIN IMMEDIATE: the write lock, as a worker's batch holds it
+        poster = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(
+                    f"{base}/webhooks/testchannel", content=body, headers=sign(body), timeout=60
+                ).status_code
+            )
+        )
+        poster.start()
+        for _ in range(25):  # while the delivery reaches the writer and waits for the lock
+            assert httpx.get(f"{base}/api/health", timeout=10).status_code == 200
+            time.sleep(0.02)
+        assert poster.is_alive() and answers == []  # acknowledged only once stored
+        holder.rollback()
+        poster.join(timeout=60)
+    assert answers == [200]
+    assert len(stored_keys(runtime)) == 1
