@@ -108,11 +108,9 @@ def answers_a_post(item: InboundMessage) -> bool:
 
 
 def follow_replies(units: Sequence[Unit], store: BatchStore) -> list[Unit]:
-    """``units`` with each reply that :func:`answers_a_post` moved into its parent's thread.
-
-    A parent is looked up among the stored messages, then among the batch's earlier messages,
-    so a chain of replies arriving in order ends up in its first post's conversation.
-    """
+    """``units`` with each reply that :func:`answers_a_post` moved into the thread of its
+    parent, when the parent is stored. (A parent stored earlier in the same batch is followed
+    as the batch runs: :meth:`BatchRun._message`.)"""
     parents: dict[str, set[str]] = {}
     for unit in units:
         for item in unit.items:
@@ -126,12 +124,9 @@ def follow_replies(units: Sequence[Unit], store: BatchStore) -> list[Unit]:
     for unit in units:
         items = []
         for item in unit.items:
-            if answers_a_post(item):
-                parent = threads.get((item.channel, item.account, item.in_reply_to or ""))
-                if parent is not None:
-                    item = replace(item, thread_key=parent)
-            if item.visibility is Visibility.PUBLIC and item.kind is not MessageKind.DELETE:
-                threads.setdefault((item.channel, item.account, item.external_id), thread_key(item))
+            parent = threads.get((item.channel, item.account, item.in_reply_to or ""))
+            if parent is not None and answers_a_post(item):
+                item = replace(item, thread_key=parent)
             items.append(item)
         followed.append(replace(unit, items=items))
     return followed
@@ -351,6 +346,8 @@ class BatchRun:
         self.reopen_window = pipeline.reopen_window
         self.keep_deleted_text = pipeline.keep_deleted_text
         self._pool: assignment.AgentPool | None = None
+        self._stored_threads: dict[tuple[str, str, str], str] = {}
+        """Thread keys of the public messages this batch stored, by channel, account and id."""
 
     def run(self, units: Sequence[Unit]) -> list[UnitResult]:
         """Handle every unit and write the batch; :class:`UnitFailed` when one raises."""
@@ -380,6 +377,10 @@ class BatchRun:
         """Store one parsed item; False when it was already known (a duplicate) or irrelevant."""
         if item.kind is MessageKind.DELETE:
             return self._delete(item)
+        if answers_a_post(item):
+            parent = self._stored_threads.get((item.channel, item.account, item.in_reply_to or ""))
+            if parent is not None:
+                item = replace(item, thread_key=parent)
         known = self.store.is_known(item.channel, item.external_id)
         if item.kind is MessageKind.EDIT and known:
             return self._edit(item)
@@ -388,6 +389,11 @@ class BatchRun:
         if item.direction is Direction.OUTBOUND:
             return self._echo(item, raw_event_id, via)
         return self._inbound(item, raw_event_id)
+
+    def _remember_thread(self, item: InboundMessage, key: str) -> None:
+        """A later reply to ``item`` in this batch follows it into thread ``key``."""
+        if item.visibility is Visibility.PUBLIC:
+            self._stored_threads[(item.channel, item.account, item.external_id)] = key
 
     # --- customer messages ----------------------------------------------------------------
     def _inbound(self, item: InboundMessage, raw_event_id: int | None) -> bool:
@@ -459,6 +465,7 @@ class BatchRun:
         }
         apply_enrichment(message, conversation, enrich(runtime, item))
         message_id = store.add_message(message)
+        self._remember_thread(item, conversation.thread_key)
         store.add_event(
             events.MESSAGE_RECEIVED,
             at=item.created_at,
@@ -749,6 +756,7 @@ class BatchRun:
                 "delivery_error": None,
             }
         )
+        self._remember_thread(item, conversation.thread_key)
         reply_recorded(
             conversation,
             at=item.created_at,
@@ -826,7 +834,12 @@ def _wanted(units: Sequence[Unit]) -> Wanted:
             if item.kind is MessageKind.DELETE:
                 continue
             if item.direction is Direction.OUTBOUND:
-                wanted.threads[(item.channel, item.account)].add(_echo_thread_key(item))
+                key = _echo_thread_key(item)
+                wanted.threads[(item.channel, item.account)].add(key)
+                if item.visibility is Visibility.PUBLIC:
+                    # A reply later in the batch may follow this post into its thread and
+                    # open a conversation there.
+                    wanted.locks.add(f"{item.channel}|{item.account}|{key}")
                 continue
             key = thread_key(item)
             wanted.threads[(item.channel, item.account)].add(key)

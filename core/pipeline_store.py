@@ -358,6 +358,8 @@ class BatchStore:
                     .where(
                         MESSAGE.c.channel == channel,
                         MESSAGE.c.visibility == Visibility.PUBLIC,
+                        # A public reply sent from a private conversation is no public thread.
+                        CONVERSATION.c.visibility == Visibility.PUBLIC,
                         self._among(MESSAGE.c.external_id, chunk),
                     )
                 )

@@ -308,6 +308,40 @@ def test_a_reply_whose_parent_is_unknown_is_filed_under_the_parent_id(careline_r
         assert [c.thread_key for c in session.exec(select(Conversation))] == ["gone"]
 
 
+def test_a_reply_to_a_brand_post_careline_did_not_keep_is_filed_alike_in_any_batch(
+    careline_runtime,
+) -> None:
+    # The brand answered a post careline never stored, so its echo is not kept either.
+    threads = []
+    for size in (1, 10):
+        runtime = careline_runtime()
+        reset_database(runtime.db.engine)
+        receive(runtime, delivery(reply_item("e1", "gone", minutes=0, out=True)))
+        receive(runtime, delivery(reply_item("c1", "e1", minutes=5)))
+        pipeline.process_pending(runtime, batch_size=size)
+        with runtime.db.session() as session:
+            threads.append([c.thread_key for c in session.exec(select(Conversation))])
+    assert threads == [["e1"], ["e1"]]
+
+
+def test_a_public_reply_never_joins_a_private_conversation(careline_runtime, test_platform):
+    from careline.services import agents, replies
+    from careline.types import Visibility
+
+    runtime = careline_runtime()
+    receive(runtime, delivery(item("d1", thread=None, visibility="private")))
+    pipeline.process_pending(runtime)
+    private_id = conversation_of(runtime)["d1"]
+    agent = agents.add_agent(runtime, "Jo Smith")
+    sent = replies.reply(
+        runtime, private_id, "See our post ^JS", agent_id=agent.id, visibility=Visibility.PUBLIC
+    )
+    assert sent.status == replies.SENT
+    receive(runtime, delivery(reply_item("x1", "out-1", minutes=30)))
+    pipeline.process_pending(runtime)
+    assert conversation_of(runtime)["x1"] != private_id
+
+
 @st.composite
 def reply_trees(draw: st.DrawFn) -> list[tuple[str, str | None, bool]]:
     """Posts in the order they were written: (id, the earlier post answered or None, brand?)."""
@@ -338,3 +372,39 @@ def test_every_post_in_a_reply_chain_lands_in_its_roots_conversation(
     for post_id, first in root.items():
         assert where[post_id] == where[first], (post_id, first)
     assert len(set(where.values())) == len(set(root.values()))
+
+
+@st.composite
+def posts_with_brand_roots(draw: st.DrawFn) -> list[tuple[str, str | None, bool]]:
+    """Like :func:`reply_trees`, but the brand may also post first (careline keeps no such
+    post: nobody asked anything) and answer posts careline never saw."""
+    posts: list[tuple[str, str | None, bool]] = []
+    for n in range(draw(st.integers(1, 10))):
+        earlier = [p[0] for p in posts] + ["unseen"]
+        parent = draw(st.one_of(st.none(), st.sampled_from(earlier)))
+        posts.append((f"m{n}", parent, draw(st.booleans())))
+    return posts
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(posts=posts_with_brand_roots(), sizes=st.lists(st.integers(1, 5), min_size=1, max_size=5))
+def test_how_deliveries_are_batched_does_not_change_the_threads(
+    careline_runtime, posts, sizes
+) -> None:
+    runtime = careline_runtime()
+    outcomes = []
+    for batch_sizes in ([1], sizes):
+        reset_database(runtime.db.engine)
+        for minutes, (post_id, parent, brand) in enumerate(posts):
+            receive(runtime, delivery(reply_item(post_id, parent, minutes=minutes, out=brand)))
+        for size in batch_sizes:
+            pipeline.process_pending(runtime, batch_size=size, max_batches=1)
+        pipeline.process_pending(runtime, batch_size=batch_sizes[-1])
+        with runtime.db.session() as session:
+            keys = {c.id: c.thread_key for c in session.exec(select(Conversation))}
+            outcomes.append(
+                sorted(
+                    (m.external_id, keys[m.conversation_id]) for m in session.exec(select(Message))
+                )
+            )
+    assert outcomes[0] == outcomes[1]
