@@ -37,6 +37,7 @@ def served(careline_home: Path, careline_database_url: str) -> Iterator[str]:
     database.create_schema()
     database.dispose()
     port = free_port()
+    log = careline_home / "serve.log"
     process = subprocess.Popen(
         [CARELINE, "serve", "--workers", "2", "--no-worker", "--port", str(port)],
         env={
@@ -46,7 +47,7 @@ def served(careline_home: Path, careline_database_url: str) -> Iterator[str]:
             "CARELINE_LOAD_PLUGINS": "",
         },
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("wb"),  # a file: a pipe nobody reads could fill and block the server
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -59,8 +60,7 @@ def served(careline_home: Path, careline_database_url: str) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                _, errors = process.communicate(timeout=5)
-                pytest.fail(f"careline serve did not come up: {errors.decode()[-2000:]}")
+                pytest.fail(f"careline serve did not come up: {log.read_text()[-2000:]}")
             time.sleep(0.2)
         yield base
     finally:

@@ -48,6 +48,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            timeout_graceful_shutdown=10,
         )
         return
     app = create_app(settings, state.pm, runtime=runtime, run_worker=not no_worker)

@@ -165,6 +165,9 @@ class RawEventWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.task, self.queue, self.loop = None, None, None
+        # A batch still waiting for the lock commits or fails in its thread: none was answered.
+        self.executor.shutdown(wait=False)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="careline-webhooks")
 
 
 async def webhook(request: Request) -> Response:
