@@ -7,11 +7,15 @@ messages), not when careline learned of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from careline.models import Event
 from sqlmodel import Session
+
+EventSink = Callable[..., object]
+"""Appends an event: :func:`record` bound to a session, or a pipeline batch's store."""
 
 # A customer message arrived. data: channel, source, visibility, direction="in".
 MESSAGE_RECEIVED = "message_received"

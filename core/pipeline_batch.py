@@ -14,7 +14,7 @@ the caller's savepoint, and :mod:`careline.pipeline` isolates the unit and runs 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,8 +32,6 @@ from careline.types import (
     EscalationRequest,
     InboundMessage,
     MessageKind,
-    Notification,
-    Priority,
     RoutingDecision,
     Source,
     Visibility,
@@ -51,9 +49,6 @@ CLOSED_STATUSES = (
     ConversationStatus.IGNORED,
 )
 SENTIMENT_SMOOTHING = 0.5
-
-EventSink = Callable[..., object]
-"""Appends an event: :func:`careline.events.record` bound to a session, or a batch's store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +237,7 @@ def apply_routing(
     conversation: ConversationRow,
     decision: RoutingDecision | None,
     at: datetime,
-    record: EventSink,
+    record: events.EventSink,
 ) -> None:
     """Apply the routing hook's answer (queue, priority, tags, topic, "ignore") with events."""
     if decision is None:
@@ -305,7 +300,7 @@ def reply_recorded(
     agent_id: int | None,
     automated: bool,
     via: str,
-    record: EventSink,
+    record: events.EventSink,
 ) -> None:
     """A reply went out at ``at``: the ``replied`` event, and the SLA clocks stop."""
     record(
@@ -617,52 +612,11 @@ class BatchRun:
                 reason=request.reason,
                 trigger=request.trigger,
             )
-            self._escalation_effects(conversation, request)
+            escalations.apply_effects(
+                self.settings, conversation, request, now=now, record=store.add_event
+            )
             self._escalation_notice(conversation, escalation_id, request)
             store.conversation_changed(conversation)
-
-    def _escalation_effects(
-        self, conversation: ConversationRow, request: EscalationRequest
-    ) -> None:
-        """Priority raise, reassignment and the escalated status (as the escalation service)."""
-        now, record = self.runtime.now(), self.store.add_event
-        if request.raise_priority is not None:
-            current = Priority(conversation.priority)
-            if request.raise_priority.rank > current.rank:
-                conversation.priority = request.raise_priority
-                sla.reprioritised(self.settings, conversation)
-                record(
-                    events.PRIORITY_CHANGED,
-                    at=now,
-                    conversation_id=conversation.id,
-                    previous=current.value,
-                    priority=request.raise_priority.value,
-                    by=request.trigger,
-                )
-        if request.reassign_queue is not None and request.reassign_queue != conversation.queue:
-            previous_queue = conversation.queue
-            conversation.queue = request.reassign_queue
-            conversation.assignee_id = request.reassign_agent_id
-            record(
-                events.ROUTED,
-                at=now,
-                conversation_id=conversation.id,
-                queue=request.reassign_queue,
-                previous=previous_queue,
-                rule=request.trigger,
-            )
-        elif request.reassign_agent_id is not None:
-            conversation.assignee_id = request.reassign_agent_id
-            record(
-                events.ASSIGNED,
-                at=now,
-                conversation_id=conversation.id,
-                assignee=request.reassign_agent_id,
-                by=request.trigger,
-            )
-        if conversation.status in (ConversationStatus.NEW, ConversationStatus.OPEN):
-            conversation.status = ConversationStatus.ESCALATED
-        conversation.updated_at = now
 
     def _escalation_notice(
         self, conversation: ConversationRow, escalation_id: int, request: EscalationRequest
@@ -671,18 +625,8 @@ class BatchRun:
         available = notifications.senders(self.runtime)
         if not available:
             return
-        base = self.settings.instance.base_url.rstrip("/")
-        notification = Notification(
-            kind="escalation",
-            title=f"Escalated to {request.target}: {request.reason}",
-            body=(
-                f"Conversation #{conversation.id} on {conversation.channel} was escalated to "
-                f"{request.target} ({request.trigger}): {request.reason}"
-            ),
-            recipients=request.notify or (f"target:{request.target}",),
-            conversation_id=conversation.id,
-            url=f"{base}/inbox/conversations/{conversation.id}",
-            data={"escalation_id": escalation_id, "trigger": request.trigger},
+        notification = escalations.escalation_notification(
+            self.settings, conversation, escalation_id, request
         )
         with self.session.no_autoflush:  # written after the conversation, by BatchStore.flush
             notifications.notify(self.session, notification, sorted(available), self.runtime.now())

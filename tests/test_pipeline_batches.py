@@ -28,7 +28,13 @@ from careline.services import agents
 from careline.testing.channel import delivery, message
 from careline.testing.databases import reset_database
 from careline.testing.flow import deliver
-from careline.types import Enrichment, EscalationRequest, Priority, RoutingDecision
+from careline.types import (
+    ConversationStatus,
+    Enrichment,
+    EscalationRequest,
+    Priority,
+    RoutingDecision,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
@@ -79,6 +85,8 @@ class Rules:
             )
         if conversation.previous_conversations >= 2:
             requests.append(EscalationRequest("leads", "repeat", "repeat", reassign_queue="leads"))
+        if "heads-up" in message.text:  # notifies the assignee, leaves the status alone
+            requests.append(EscalationRequest("assignee", "heads-up", "heads_up"))
         return requests
 
     @hookimpl
@@ -98,6 +106,7 @@ TEXTS = [
     "RT @brand nice",
     "please explode",
     "thanks",
+    "heads-up: order late",
 ]
 
 
@@ -238,6 +247,19 @@ def test_batches_of_any_size_equal_one_at_a_time(careline_runtime, bodies, sizes
         alone = run(runtime, bodies, [1])
     assert run(runtime, bodies, sizes) == alone
     assert alone["RawEvent"]  # every body was stored and processed
+
+
+def test_a_heads_up_escalation_leaves_the_status_alone_in_a_batch_too(careline_runtime) -> None:
+    runtime = careline_runtime(Rules())
+    bodies = [
+        delivery(message(f"m{n}", author=f"u{n}", text="heads-up: order late")) for n in range(3)
+    ]
+    with patch.object(BatchRun, "escalate_in_batch", False):
+        alone = run(runtime, bodies, [1])
+    assert run(runtime, bodies, [3]) == alone
+    with runtime.db.session() as session:
+        statuses = {c.status for c in session.exec(select(Conversation))}
+    assert ConversationStatus.ESCALATED not in statuses
 
 
 class Interloper:

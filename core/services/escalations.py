@@ -7,8 +7,10 @@ priority raise and reassignment, appends events and enqueues notifications.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from careline import events, notifications, sla
 from careline.models import Conversation, Escalation
@@ -17,6 +19,7 @@ from careline.types import ConversationStatus, EscalationRequest, Notification, 
 from sqlmodel import Session, select
 
 if TYPE_CHECKING:
+    from careline.config import Settings
     from careline.runtime import Runtime
 
 HEADS_UP_TARGET = "assignee"
@@ -65,23 +68,55 @@ def apply_requests(
             reason=request.reason,
             trigger=request.trigger,
         )
-        _apply_effects(runtime, session, conversation, request)
-        _enqueue_notification(runtime, session, conversation, escalation, request)
+        apply_effects(
+            runtime.settings,
+            conversation,
+            request,
+            now=now,
+            record=functools.partial(events.record, session),
+        )
+        session.add(conversation)
+        available = notifications.senders(runtime)
+        if available:
+            notification = escalation_notification(
+                runtime.settings, conversation, escalation.id, request
+            )
+            notifications.notify(session, notification, sorted(available), runtime.now())
         opened.append(escalation)
     return opened
 
 
-def _apply_effects(
-    runtime: Runtime, session: Session, conversation: Conversation, request: EscalationRequest
+class EscalatedConversation(sla.SlaClocks, Protocol):
+    """What an escalation reads and changes on a conversation: a stored row, or the pipeline's
+    in-memory copy of one."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def channel(self) -> str: ...
+
+    status: ConversationStatus
+    queue: str | None
+    assignee_id: int | None
+    updated_at: datetime
+
+
+def apply_effects(
+    settings: Settings,
+    conversation: EscalatedConversation,
+    request: EscalationRequest,
+    *,
+    now: datetime,
+    record: events.EventSink,
 ) -> None:
-    now = runtime.now()
+    """The priority raise, reassignment and escalated status ``request`` asks for."""
     if request.raise_priority is not None:
         current = Priority(conversation.priority)
         if request.raise_priority.rank > current.rank:
             conversation.priority = request.raise_priority
-            sla.reprioritised(runtime.settings, conversation)
-            events.record(
-                session,
+            sla.reprioritised(settings, conversation)
+            record(
                 events.PRIORITY_CHANGED,
                 at=now,
                 conversation_id=conversation.id,
@@ -93,8 +128,7 @@ def _apply_effects(
         previous_queue = conversation.queue
         conversation.queue = request.reassign_queue
         conversation.assignee_id = request.reassign_agent_id
-        events.record(
-            session,
+        record(
             events.ROUTED,
             at=now,
             conversation_id=conversation.id,
@@ -104,8 +138,7 @@ def _apply_effects(
         )
     elif request.reassign_agent_id is not None:
         conversation.assignee_id = request.reassign_agent_id
-        events.record(
-            session,
+        record(
             events.ASSIGNED,
             at=now,
             conversation_id=conversation.id,
@@ -122,21 +155,17 @@ def _apply_effects(
     if takes_over and conversation.status in (ConversationStatus.NEW, ConversationStatus.OPEN):
         conversation.status = ConversationStatus.ESCALATED
     conversation.updated_at = now
-    session.add(conversation)
 
 
-def _enqueue_notification(
-    runtime: Runtime,
-    session: Session,
-    conversation: Conversation,
-    escalation: Escalation,
+def escalation_notification(
+    settings: Settings,
+    conversation: EscalatedConversation,
+    escalation_id: int | None,
     request: EscalationRequest,
-) -> None:
-    available = notifications.senders(runtime)
-    if not available:
-        return
-    base = runtime.settings.instance.base_url.rstrip("/")
-    notification = Notification(
+) -> Notification:
+    """The notification an escalation sends (to its ``notify`` list, else its target)."""
+    base = settings.instance.base_url.rstrip("/")
+    return Notification(
         kind="escalation",
         title=f"Escalated to {request.target}: {request.reason}",
         body=(
@@ -146,9 +175,8 @@ def _enqueue_notification(
         recipients=request.notify or (f"target:{request.target}",),
         conversation_id=conversation.id,
         url=f"{base}/inbox/conversations/{conversation.id}",
-        data={"escalation_id": escalation.id, "trigger": request.trigger},
+        data={"escalation_id": escalation_id, "trigger": request.trigger},
     )
-    notifications.notify(session, notification, sorted(available), runtime.now())
 
 
 def set_status(
