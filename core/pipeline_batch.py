@@ -731,16 +731,7 @@ class BatchRun:
         self.session.add(MessageRevision(message_id=message.id, text=message.text, replaced_at=now))
         message.text = item.text
         message.edited_at = item.created_at
-        self.session.add(message)
-        events.record(
-            self.session,
-            events.MESSAGE_EDITED,
-            at=now,
-            conversation_id=message.conversation_id,
-            message_id=message.id,
-            actor="customer",
-        )
-        self.session.flush()
+        self._customer_changed(message, events.MESSAGE_EDITED, now)
         return True
 
     def _delete(self, item: InboundMessage) -> bool:
@@ -755,17 +746,21 @@ class BatchRun:
         if not self.keep_deleted_text:
             message.text = ""
             message.personal_data = []
+        self._customer_changed(message, events.MESSAGE_DELETED, now)
+        return True
+
+    def _customer_changed(self, message: Message, event: str, now: datetime) -> None:
+        """Write a stored message the customer edited or deleted, with its event."""
         self.session.add(message)
         events.record(
             self.session,
-            events.MESSAGE_DELETED,
+            event,
             at=now,
             conversation_id=message.conversation_id,
             message_id=message.id,
             actor="customer",
         )
         self.session.flush()
-        return True
 
 
 def _wanted(units: Sequence[Unit]) -> Wanted:
