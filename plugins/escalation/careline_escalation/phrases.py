@@ -6,15 +6,16 @@ words, separated by any whitespace, ignoring case (Unicode case folding, so "STR
 matches "issue", and "lawyer*" matches "lawyers".
 
 Every message is checked against every category's phrases, so :class:`PhraseMatcher` first
-narrows the phrases down by the text's words (a set lookup per word) and runs the regular
-expressions of the few phrases left; see :func:`anchor`.
+narrows the phrases down by the text's words (:class:`AnchorIndex`: a set lookup per word) and
+runs the regular expressions of the few phrases left; see :func:`anchor`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 WORD_RUN = re.compile(r"\w+")
 
@@ -78,13 +79,69 @@ class FoldedText:
     """A text case-folded once, with its words, to be checked against many matchers."""
 
     folded: str
-    words: frozenset[str]
+    words: tuple[str, ...]
 
     @classmethod
     def of(cls, text: str) -> FoldedText:
-        """Fold ``text`` and split it into runs of word characters."""
+        """Fold ``text`` and split it into runs of word characters (in order, repeats kept)."""
         folded = text.casefold()
-        return cls(folded, frozenset(WORD_RUN.findall(folded)))
+        return cls(folded, tuple(WORD_RUN.findall(folded)))
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorIndex:
+    """The phrases of a list that a text may contain, judged by the text's words alone.
+
+    Every phrase is filed under its :func:`anchor`; :meth:`candidates` leaves out only phrases
+    whose anchor the text lacks, which therefore cannot match.
+    """
+
+    _always: tuple[int, ...]
+    _by_word: dict[str, tuple[int, ...]]
+    _key: Callable[[str], str]
+    _start_keys: frozenset[str]
+    _by_key: dict[str, tuple[tuple[str, tuple[int, ...]], ...]]
+
+    @classmethod
+    def build(cls, phrases: Iterable[str]) -> AnchorIndex:
+        """Index ``phrases`` by their anchors; a candidate is named by its position in them."""
+        always: list[int] = []
+        by_word: dict[str, list[int]] = {}
+        by_start: dict[str, list[int]] = {}
+        for index, phrase in enumerate(phrases):
+            found = anchor(phrase)
+            if found is None:
+                always.append(index)
+            else:
+                (by_start if found.prefix else by_word).setdefault(found.run, []).append(index)
+        # Prefix anchors are filed under their first characters, as many as the shortest has,
+        # so that one slice and one set lookup per word rule out nearly every word.
+        length = min((len(run) for run in by_start), default=1)
+        by_key: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+        for run, indexes in by_start.items():
+            by_key.setdefault(run[:length], []).append((run, tuple(indexes)))
+        return cls(
+            _always=tuple(always),
+            _by_word={run: tuple(indexes) for run, indexes in by_word.items()},
+            _key=itemgetter(slice(0, length)),
+            _start_keys=frozenset(by_key),
+            _by_key={key: tuple(runs) for key, runs in by_key.items()},
+        )
+
+    def candidates(self, words: Sequence[str]) -> list[int]:
+        """The positions, in order, of the phrases a text with these words may contain."""
+        found = set(self._always)
+        by_word = self._by_word
+        for word in by_word.keys() & words:
+            found.update(by_word[word])
+        # map() keeps the common case (no word starts like any prefix anchor) in C.
+        if self._start_keys and not self._start_keys.isdisjoint(map(self._key, words)):
+            key, by_key = self._key, self._by_key
+            for word in words:
+                for run, indexes in by_key.get(key(word), ()):
+                    if word.startswith(run):
+                        found.update(indexes)
+        return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -93,51 +150,22 @@ class PhraseMatcher:
 
     phrases: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
-    _by_word: dict[str, tuple[int, ...]] = field(repr=False, compare=False)
-    _by_start: dict[str, tuple[int, ...]] = field(repr=False, compare=False)
-    _always: tuple[int, ...] = field(repr=False, compare=False)
-    _starts: tuple[str, ...] = field(repr=False, compare=False)
-    _start_lengths: tuple[int, ...] = field(repr=False, compare=False)
+    _index: AnchorIndex = field(repr=False, compare=False)
 
     @classmethod
     def compile(cls, phrases: Iterable[str]) -> PhraseMatcher:
         """Compile ``phrases`` (duplicates ignored, order kept)."""
         unique = tuple(dict.fromkeys(validate_phrase(p) for p in phrases))
-        by_word: dict[str, list[int]] = {}
-        by_start: dict[str, list[int]] = {}
-        always: list[int] = []
-        for index, phrase in enumerate(unique):
-            found = anchor(phrase)
-            if found is None:
-                always.append(index)
-            else:
-                (by_start if found.prefix else by_word).setdefault(found.run, []).append(index)
         return cls(
             phrases=unique,
             patterns=tuple(phrase_pattern(p) for p in unique),
-            _by_word={run: tuple(indexes) for run, indexes in by_word.items()},
-            _by_start={run: tuple(indexes) for run, indexes in by_start.items()},
-            _always=tuple(always),
-            _starts=tuple(by_start),
-            _start_lengths=tuple(sorted({len(run) for run in by_start})),
+            _index=AnchorIndex.build(unique),
         )
 
     def find(self, text: str | FoldedText) -> str | None:
         """The first phrase (as configured) that ``text`` contains, else ``None``."""
         folded = text if isinstance(text, FoldedText) else FoldedText.of(text)
-        candidates = set(self._always)
-        by_word = self._by_word
-        for word in folded.words & by_word.keys():
-            candidates.update(by_word[word])
-        if self._by_start:
-            starts = self._starts
-            for word in folded.words:
-                if word.startswith(starts):  # one C call per word rules out nearly all
-                    for length in self._start_lengths:
-                        found = self._by_start.get(word[:length])
-                        if found is not None:
-                            candidates.update(found)
-        for index in sorted(candidates):
+        for index in self._index.candidates(folded.words):
             if self.patterns[index].search(folded.folded):
                 return self.phrases[index]
         return None
