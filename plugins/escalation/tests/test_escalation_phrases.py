@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from careline_escalation.defaults import CATEGORY_PHRASES, MANAGER_PHRASES
+from careline_escalation.phrase_sets import PhraseSets
 from careline_escalation.phrases import FoldedText, PhraseMatcher, phrase_pattern, validate_phrase
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -153,3 +154,57 @@ def test_the_default_phrases_are_found_as_before_in_any_surroundings(
 ) -> None:
     text = f"{before} {phrases[picked % len(phrases)].replace('*', 'ers')} {after}"
     assert PhraseMatcher.compile(phrases).find(text) == first_match_by_scanning(phrases, text)
+
+
+def first_match_of_each_set(sets: dict[str, list[str]], text: str) -> dict[str, str]:
+    """What one index over several sets must answer: each set's own matcher, set by set."""
+    found = {name: PhraseMatcher.compile(phrases).find(text) for name, phrases in sets.items()}
+    assert found == {name: first_match_by_scanning(phrases, text) for name, phrases in sets.items()}
+    return {name: phrase for name, phrase in found.items() if phrase is not None}
+
+
+around = st.text(alphabet="abcABCSSßİi̇ \n-#'.:(", max_size=12)
+
+
+@settings(max_examples=300)
+@given(
+    sets=st.dictionaries(
+        st.sampled_from(["content:legal", "content:press", "manager_request"]),
+        st.lists(phrase_texts, max_size=6),
+        max_size=3,
+    ),
+    before=around,
+    picked=st.integers(min_value=0),
+    ending=st.text(alphabet="abcß-", max_size=3),
+    upper=st.booleans(),
+    after=around,
+)
+def test_one_index_over_several_sets_finds_what_each_set_finds(
+    sets: dict[str, list[str]], before: str, picked: int, ending: str, upper: bool, after: str
+) -> None:
+    every = [phrase for phrases in sets.values() for phrase in phrases]
+    said = every[picked % len(every)].replace("*", ending) if every else ""
+    text = before + (said.upper() if upper else said) + after
+    combined = PhraseSets.compile(sets)
+    expected = first_match_of_each_set(sets, text)
+    assert combined.find(text) == expected
+    assert combined.find(FoldedText.of(text)) == expected
+
+
+@settings(max_examples=200)
+@given(
+    names=st.lists(st.sampled_from(sorted(CATEGORY_PHRASES)), unique=True, max_size=4),
+    with_manager=st.booleans(),
+    picked=st.lists(st.integers(min_value=0), min_size=1, max_size=3),
+    glue=st.text(max_size=12),
+)
+def test_the_default_sets_together_find_what_each_finds_alone(
+    names: list[str], with_manager: bool, picked: list[int], glue: str
+) -> None:
+    sets = {name: list(CATEGORY_PHRASES[name]) for name in names}
+    if with_manager:
+        sets["manager_request"] = list(MANAGER_PHRASES)
+    every = sorted({*MANAGER_PHRASES, *(p for ps in CATEGORY_PHRASES.values() for p in ps)})
+    said = [every[n % len(every)].replace("*", "ers") for n in picked]
+    text = glue.join(["", *said, ""])
+    assert PhraseSets.compile(sets).find(text) == first_match_of_each_set(sets, text)
