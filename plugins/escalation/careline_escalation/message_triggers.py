@@ -24,78 +24,71 @@ from careline.types import (
     EscalationRequest,
     InboundMessage,
     MessageKind,
-    Visibility,
 )
 
-from careline_escalation.config import EscalationConfig
+from careline_escalation.config import ContentCategory, EscalationConfig
 from careline_escalation.defaults import CATEGORY_PHRASES, MANAGER_PHRASES
-from careline_escalation.phrases import FoldedText, PhraseMatcher
+from careline_escalation.message_facts import MessageFacts
+from careline_escalation.phrase_sets import PhraseSets
 from careline_escalation.targets import build_request
 
 MATCHERS_KEY = "escalation:matchers"
+MANAGER_REQUEST = "manager_request"
 
 
-@dataclass(frozen=True)
-class MessageFacts:
-    """What the triggers ask about one message, gathered from the message and the view."""
+def content_trigger(category: str) -> str:
+    """The trigger id of a content category."""
+    return f"content:{category}"
 
-    text: FoldedText
-    public: bool
-    topics: frozenset[str]
-    sentiment: float | None
-    followers: int | None
-    verified: bool
-    handle: str | None
 
-    @classmethod
-    def of(cls, conversation: ConversationView, message: InboundMessage) -> MessageFacts:
-        """Prefer the stored message's own enrichment; else the conversation's (the core's view
-        carries the strongest topic and a rolling sentiment)."""
-        stored = next(
-            (
-                m
-                for m in conversation.messages
-                if m.external_id == message.external_id and m.channel == message.channel
-            ),
-            None,
-        )
-        topics = set(stored.topics if stored else ())
-        if conversation.topic:
-            topics.add(conversation.topic)
-        sentiment = stored.sentiment if stored and stored.sentiment is not None else None
-        followers = message.author.followers
-        return cls(
-            text=FoldedText.of(message.text),
-            public=message.visibility is Visibility.PUBLIC,
-            topics=frozenset(t.casefold() for t in topics),
-            sentiment=sentiment if sentiment is not None else conversation.sentiment,
-            followers=followers if followers is not None else conversation.author_followers,
-            verified=message.author.verified or conversation.author_verified,
-            handle=message.author.handle or conversation.contact_handle,
-        )
+@dataclass(frozen=True, slots=True)
+class ContentRule:
+    """An enabled content category, ready to check a message against."""
+
+    name: str
+    category: ContentCategory
+    trigger: str
+    topics: tuple[tuple[str, str], ...]
+    """The category's topics: as configured, and case-folded."""
+
+    def first_topic(self, topics: frozenset[str]) -> str | None:
+        """The first of the category's topics (as configured) among case-folded ``topics``."""
+        for configured, folded in self.topics:
+            if folded in topics:
+                return configured
+        return None
 
 
 @dataclass(frozen=True)
 class Matchers:
-    """The compiled phrase sets, built once per settings object."""
+    """The enabled content categories and every enabled phrase trigger's phrases, compiled once
+    per settings object."""
 
-    content: dict[str, PhraseMatcher]
-    manager: PhraseMatcher
+    content: tuple[ContentRule, ...]
+    phrases: PhraseSets[str]
+    """The phrases by trigger id (see :attr:`MessageFacts.said`)."""
 
 
 def matchers(config: EscalationConfig, settings: Settings) -> Matchers:
-    """Compile every category's phrases and the manager-request phrases once."""
+    """Compile the phrases and topics of every enabled category, and the manager request's
+    phrases, once."""
 
     def build() -> Matchers:
-        content = {}
+        content: list[ContentRule] = []
+        sets: dict[str, list[str]] = {}
         for name, category in config.content.items():
+            if not category.enabled:
+                continue
+            trigger = content_trigger(name)
+            topics = tuple((topic, topic.casefold()) for topic in category.topics)
+            content.append(ContentRule(name, category, trigger, topics))
             defaults = CATEGORY_PHRASES.get(name, ()) if category.use_default_keywords else ()
-            content[name] = PhraseMatcher.compile([*defaults, *category.keywords])
+            sets[trigger] = [*defaults, *category.keywords]
         manager = config.manager_request
-        defaults = MANAGER_PHRASES if manager.use_default_phrases else ()
-        return Matchers(
-            content=content, manager=PhraseMatcher.compile([*defaults, *manager.phrases])
-        )
+        if manager.enabled:
+            defaults = MANAGER_PHRASES if manager.use_default_phrases else ()
+            sets[MANAGER_REQUEST] = [*defaults, *manager.phrases]
+        return Matchers(content=tuple(content), phrases=PhraseSets.compile(sets))
 
     return settings.plugin_state(MATCHERS_KEY, build)
 
@@ -109,13 +102,13 @@ def evaluate(
     """Every message trigger that fires for ``message`` in ``conversation``."""
     if message.direction is not Direction.INBOUND or message.kind is MessageKind.DELETE:
         return []
-    facts = MessageFacts.of(conversation, message)
+    facts = MessageFacts(conversation, message, compiled.phrases)
     requests = content_requests(config, compiled, conversation, facts)
     for request in (
         influence_request(config, conversation, facts),
         sentiment_request(config, conversation, facts),
         repeat_contact_request(config, conversation),
-        manager_request(config, compiled, conversation, facts),
+        manager_request(config, conversation, facts),
     ):
         if request is not None:
             requests.append(request)
@@ -130,11 +123,13 @@ def content_requests(
 ) -> list[EscalationRequest]:
     """``content:<category>`` for every enabled category the message is about."""
     requests = []
-    for name, category in config.content.items():
-        if not category.enabled or (category.public_only and not facts.public):
+    for rule in compiled.content:
+        category = rule.category
+        if category.public_only and not facts.public:
             continue
-        topic = next((t for t in category.topics if t.casefold() in facts.topics), None)
-        phrase = None if topic else compiled.content[name].find(facts.text)
+        topics = facts.topics
+        topic = rule.first_topic(topics) if topics else None
+        phrase = None if topic else facts.said.get(rule.trigger)
         if topic is None and phrase is None:
             continue
         why = f"topic {topic!r}" if topic else f"the message says {phrase!r}"
@@ -143,8 +138,8 @@ def content_requests(
                 config,
                 conversation,
                 target=category.target,
-                reason=f"{name} matter: {why}",
-                trigger=f"content:{name}",
+                reason=f"{rule.name} matter: {why}",
+                trigger=rule.trigger,
                 raise_priority=category.raise_priority,
             )
         )
@@ -227,16 +222,13 @@ def repeat_contact_request(
 
 
 def manager_request(
-    config: EscalationConfig,
-    compiled: Matchers,
-    conversation: ConversationView,
-    facts: MessageFacts,
+    config: EscalationConfig, conversation: ConversationView, facts: MessageFacts
 ) -> EscalationRequest | None:
     """``manager_request`` when the customer asks for a manager, supervisor, someone in charge."""
     rule = config.manager_request
     if not rule.enabled:
         return None
-    phrase = compiled.manager.find(facts.text)
+    phrase = facts.said.get(MANAGER_REQUEST)
     if phrase is None:
         return None
     return build_request(
@@ -244,7 +236,7 @@ def manager_request(
         conversation,
         target=rule.target,
         reason=f"the customer asks for someone in charge ({phrase!r})",
-        trigger="manager_request",
+        trigger=MANAGER_REQUEST,
         raise_priority=rule.raise_priority,
     )
 
