@@ -101,6 +101,7 @@ class PipelineConfig(_Section):
     reopen_window: timedelta = Field(default=timedelta(days=7))
     keep_deleted_text: bool = False
     batch_size: int = Field(default=200, ge=1, le=10_000)
+    enrich_processes: int = Field(default=0, ge=0, le=64)
 
     _duration = field_validator("reopen_window", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))

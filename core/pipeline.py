@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from careline import events
 from careline.channels import ParseError
+from careline.enrichment_pool import EnrichmentsAhead
 from careline.models import Conversation, Message, RawEvent
 from careline.pipeline_batch import CLOSED_STATUSES as CLOSED_STATUSES
 from careline.pipeline_batch import DEFAULT_QUEUE as DEFAULT_QUEUE
@@ -185,37 +186,56 @@ def run_units(
 
     A unit that raises is rolled back alone (see the module docstring). A conflict with another
     worker (PostgreSQL) runs the batch again, as the other worker's rows are committed by then;
-    any other database error, or conflicts that persist, make every unit run alone.
+    any other database error, or conflicts that persist, make every unit run alone. With
+    enrichment processes configured, the units' messages are enriched by them meanwhile.
     """
+    pool = runtime.enrichment_pool()
+    if pool is None:
+        return _run_units(runtime, session, units, None)
+    ahead = pool.ahead([item for unit in units for item in unit.items])
+    try:
+        return _run_units(runtime, session, units, ahead)
+    finally:
+        pool.settle(ahead)
+
+
+def _run_units(
+    runtime: Runtime, session: Session, units: Sequence[Unit], ahead: EnrichmentsAhead | None
+) -> list[UnitResult | Exception]:
     outcomes: list[UnitResult | Exception] = []
     conflicts = 0
     while len(outcomes) < len(units):
         pending = units[len(outcomes) :]
         try:
             with session.begin_nested():
-                outcomes.extend(BatchRun(runtime, session).run(pending))
+                outcomes.extend(BatchRun(runtime, session, ahead).run(pending))
         except UnitFailed as failed:
             if len(pending) == 1:  # it ran alone already
                 outcomes.append(failed.error)
                 continue
             if failed.index:
-                outcomes.extend(run_units(runtime, session, pending[: failed.index]))
-            outcomes.append(_run_alone(runtime, session, pending[failed.index]))
+                outcomes.extend(_run_units(runtime, session, pending[: failed.index], ahead))
+            outcomes.append(_run_alone(runtime, session, pending[failed.index], ahead))
         except Exception as exc:
             if len(pending) == 1:
-                outcomes.append(_run_alone(runtime, session, pending[0], first_error=exc))
+                outcomes.append(_run_alone(runtime, session, pending[0], ahead, first_error=exc))
                 continue
             if _is_concurrency_conflict(exc) and conflicts < CONFLICT_RETRIES:
                 conflicts += 1
                 log.info("batch of %d conflicted with another worker; retrying", len(pending))
                 continue
             log.info("batch of %d hit %s; running its events one by one", len(pending), exc)
-            outcomes.extend(_run_alone(runtime, session, unit) for unit in pending)
+            outcomes.extend(_run_alone(runtime, session, unit, ahead) for unit in pending)
     return outcomes
 
 
 def _run_alone(
-    runtime: Runtime, session: Session, unit: Unit, *, first_error: Exception | None = None
+    runtime: Runtime,
+    session: Session,
+    unit: Unit,
+    ahead: EnrichmentsAhead | None,
+    *,
+    first_error: Exception | None = None,
 ) -> UnitResult | Exception:
     """One unit in its own savepoint; on PostgreSQL, a concurrent worker's conflicting insert
     (identity, message) or a deadlock is retried — by then the other row is committed."""
@@ -227,7 +247,7 @@ def _run_alone(
             log.info("raw event %s conflicted with another worker; retrying", unit.raw_event_id)
         try:
             with session.begin_nested():
-                return BatchRun(runtime, session).run([unit])[0]
+                return BatchRun(runtime, session, ahead).run([unit])[0]
         except UnitFailed as failed:
             return failed.error
         except Exception as exc:

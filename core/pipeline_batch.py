@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from careline import events, notifications, sla
+from careline.enrichment_pool import EnrichmentsAhead
 from careline.models import Conversation, Message, MessageRevision
 from careline.pipeline_store import BatchStore, ConversationRow, Wanted
 from careline.services import assignment, escalations
@@ -331,8 +332,12 @@ class BatchRun:
     escalate_in_batch = True
     """Open escalations in memory with the batch (off: through the escalation service)."""
 
-    def __init__(self, runtime: Runtime, session: Session) -> None:
+    def __init__(
+        self, runtime: Runtime, session: Session, ahead: EnrichmentsAhead | None = None
+    ) -> None:
         self.runtime = runtime
+        self.ahead = ahead
+        """Enrichments computed by other processes, when configured."""
         self.settings = runtime.settings
         self.hook = runtime.pm.hook
         self.session = session
@@ -458,7 +463,8 @@ class BatchRun:
             "delivery_state": None,
             "delivery_error": None,
         }
-        apply_enrichment(message, conversation, enrich(runtime, item))
+        enrichment = self.ahead.take(item) if self.ahead is not None else None
+        apply_enrichment(message, conversation, enrichment or enrich(runtime, item))
         message_id = store.add_message(message)
         self._remember_thread(item, conversation.thread_key)
         store.add_event(

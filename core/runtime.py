@@ -15,6 +15,7 @@ from careline.channels import Channel
 from careline.clock import Clock
 from careline.config import ConfigError, Settings
 from careline.db import Database
+from careline.enrichment_pool import EnrichmentPool
 from careline.plugins import disable_configured_off
 
 log = logging.getLogger("careline")
@@ -41,6 +42,8 @@ class Runtime:
     pm: pluggy.PluginManager
     db: Database
     _channels: dict[str, Channel] | None = field(default=None, repr=False)
+    _enrichment_pool: EnrichmentPool | None = field(default=None, repr=False)
+    _enrichment_pool_built: bool = field(default=False, repr=False)
 
     @classmethod
     def create(
@@ -58,6 +61,20 @@ class Runtime:
         settings.plugin_state(DATABASE_STATE_KEY, lambda: runtime.db)
         pm.hook.careline_startup(settings=settings)
         return runtime
+
+    def enrichment_pool(self) -> EnrichmentPool | None:
+        """The processes that enrich messages ahead of the pipeline, when
+        ``[pipeline] enrich_processes`` asks for them (started at first use)."""
+        if not self._enrichment_pool_built:
+            self._enrichment_pool = EnrichmentPool.for_runtime(self)
+            self._enrichment_pool_built = True
+        return self._enrichment_pool
+
+    def close(self) -> None:
+        """Stop the enrichment processes and release the database connections."""
+        if self._enrichment_pool is not None:
+            self._enrichment_pool.close()
+        self.db.dispose()
 
     @property
     def clock(self) -> Clock:

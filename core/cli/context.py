@@ -34,9 +34,9 @@ class CliState:
         return self._runtime
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Stop the runtime's enrichment processes and release its database connections."""
         if self._runtime is not None:
-            self._runtime.db.dispose()
+            self._runtime.close()
 
 
 pass_state = click.make_pass_decorator(CliState)

@@ -90,7 +90,7 @@ def create_app(
             if worker is not None and worker_thread is not None:
                 worker.stop()
                 worker_thread.join(timeout=30)
-            runtime.db.dispose()
+            runtime.close()
 
     async def not_found(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith(("/api", "/webhooks")):

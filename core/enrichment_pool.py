@@ -1,0 +1,280 @@
+"""Enrichment ahead of the pipeline, in other processes.
+
+Enriching a customer message (sentiment, topics, personal data, language) is most of the
+pipeline's CPU time and depends on nothing but the message and the settings, while threading,
+routing, escalation and storing must run in order in the pipeline's process. With
+``[pipeline] enrich_processes`` above 0, the pipeline hands a batch's customer messages to that
+many processes as soon as the batch is parsed and goes on; when it reaches a message, its
+enrichment is usually ready. On a machine with spare cores the two halves overlap.
+
+The processes are started (``spawn``) at the first batch and live as long as the runtime. Each
+registers the plugins that implement ``careline_enrich_message`` — the same modules or objects,
+in the same order — with a copy of the settings, and runs the same merge as the pipeline
+(:func:`careline.pipeline_batch.enrich`), so the answer is the one the pipeline would have
+computed itself. Whatever cannot go to another process is enriched in the pipeline's own process:
+an enrichment plugin object that cannot be pickled, settings that cannot, or the messages of a
+batch under which a process died (killed, or crashed in an extension); that is logged and new
+processes start for the next batch, until :data:`GIVE_UP_AFTER` batches in a row broke them.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import pickle
+import types
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+from careline.config import Settings
+from careline.types import Direction, Enrichment, InboundMessage, MessageKind
+
+if TYPE_CHECKING:
+    from careline.runtime import Runtime
+
+log = logging.getLogger("careline.pipeline")
+
+CHUNK = 50
+"""Messages per task: small enough that the first is ready soon, large enough to amortise a
+round trip to the process."""
+
+GIVE_UP_AFTER = 3
+"""Batches in a row under which the processes broke before enrichment stays in process."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentFailed:
+    """An enrichment hook raised in the pool: the error, or its type and text when the error
+    itself cannot be pickled."""
+
+    error: BaseException | None
+    description: str
+
+    def raise_it(self) -> None:
+        """Raise the hook's error in the pipeline's process, as if it had run there."""
+        if self.error is not None:
+            raise self.error
+        raise RuntimeError(self.description)
+
+
+@dataclass(frozen=True, slots=True)
+class PluginSpec:
+    """How a process registers one enrichment plugin: a module by name, or a pickled object."""
+
+    name: str | None
+    module: str | None = None
+    instance: Any = None
+
+    def load(self) -> object:
+        """The plugin object to register."""
+        if self.module is not None:
+            import importlib
+
+            return importlib.import_module(self.module)
+        return self.instance
+
+
+def plugin_specs(pm: pluggy.PluginManager) -> list[PluginSpec] | None:
+    """The enrichment plugins of ``pm`` in registration order, or ``None`` when one cannot be
+    sent to another process (an object that does not pickle, a module that is not importable
+    by name)."""
+    specs = []
+    registered = [plugin for _, plugin in pm.list_name_plugin()]
+    enrichers = {id(impl.plugin) for impl in pm.hook.careline_enrich_message.get_hookimpls()}
+    for plugin in registered:
+        if id(plugin) not in enrichers:
+            continue
+        name = pm.get_name(plugin)
+        if isinstance(plugin, types.ModuleType):
+            spec = PluginSpec(name, module=plugin.__name__)
+        else:
+            spec = PluginSpec(name, instance=plugin)
+        try:
+            pickle.dumps(spec)
+        except Exception as exc:
+            log.info("enriching in process: plugin %s cannot be sent (%s)", name, exc)
+            return None
+        specs.append(spec)
+    return specs
+
+
+# --- inside a pool process --------------------------------------------------------------------
+_process_runtime: Any = None
+
+
+def _start(settings: Settings, specs: list[PluginSpec]) -> None:
+    """Initialiser of a pool process: a plugin manager with the enrichment plugins."""
+    global _process_runtime
+    from careline import hookspecs
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for spec in specs:
+        pm.register(spec.load(), name=spec.name)
+    _process_runtime = types.SimpleNamespace(pm=pm, settings=settings)
+
+
+def _enrich_chunk(items: list[InboundMessage]) -> list[Enrichment | EnrichmentFailed]:
+    """Enrich ``items`` in this pool process; an item whose hook raised gets its error."""
+    from careline.pipeline_batch import enrich
+
+    answers: list[Enrichment | EnrichmentFailed] = []
+    for item in items:
+        try:
+            answers.append(enrich(_process_runtime, item))
+        except Exception as exc:
+            description = f"{type(exc).__name__}: {exc}"
+            try:
+                pickle.dumps(exc)
+            except Exception:
+                answers.append(EnrichmentFailed(None, description))
+            else:
+                answers.append(EnrichmentFailed(exc, description))
+    return answers
+
+
+def _ready() -> bool:
+    return _process_runtime is not None
+
+
+# --- in the pipeline's process ----------------------------------------------------------------
+def wants_enrichment(item: InboundMessage) -> bool:
+    """Whether the pipeline may enrich ``item``: a customer message that is not a deletion."""
+    return item.direction is Direction.INBOUND and item.kind is not MessageKind.DELETE
+
+
+class EnrichmentsAhead:
+    """The enrichments being computed for one batch's messages."""
+
+    def __init__(self) -> None:
+        self._pending: dict[tuple[str, str], tuple[InboundMessage, Future[Any], int]] = {}
+        self.broken = False
+        """A pool process died under this batch (its messages are enriched in process)."""
+
+    def add(self, items: Sequence[InboundMessage], future: Future[Any]) -> None:
+        """``future`` answers ``items`` in order."""
+        for index, item in enumerate(items):
+            self._pending[(item.channel, item.external_id)] = (item, future, index)
+
+    def take(self, item: InboundMessage) -> Enrichment | None:
+        """The enrichment of ``item`` (waiting for it), or ``None`` when the pipeline must
+        enrich it itself. Raises the hook's error when a hook raised on it."""
+        found = self._pending.get((item.channel, item.external_id))
+        if found is None:
+            return None
+        handed, future, index = found
+        # a reply the core moved into its parent's thread is still the message the hooks saw
+        if handed is not item and replace(handed, thread_key=item.thread_key) != item:
+            return None
+        try:
+            answer = future.result()[index]
+        except BrokenProcessPool:
+            self.broken = True
+            return None
+        if isinstance(answer, EnrichmentFailed):
+            answer.raise_it()
+        assert isinstance(answer, Enrichment)
+        return answer
+
+
+class EnrichmentPool:
+    """Processes that enrich customer messages ahead of the pipeline (see the module doc)."""
+
+    def __init__(self, settings: Settings, specs: list[PluginSpec], processes: int) -> None:
+        self.processes = processes
+        self._settings = settings
+        self._specs = specs
+        self._executor: ProcessPoolExecutor | None = None
+        self._breaks_in_a_row = 0
+        self.disabled = False
+        """Set after :data:`GIVE_UP_AFTER` batches in a row broke the processes."""
+
+    @classmethod
+    def for_runtime(cls, runtime: Runtime) -> EnrichmentPool | None:
+        """A pool for ``runtime`` as configured, or ``None`` (no processes asked for, nothing to
+        enrich, or plugins or settings that cannot be sent)."""
+        processes = runtime.settings.core("pipeline").enrich_processes
+        if processes < 1:
+            return None
+        specs = plugin_specs(runtime.pm)
+        if not specs:
+            return None
+        settings = portable_settings(runtime.settings)
+        if settings is None:
+            return None
+        return cls(settings, specs, processes)
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start,
+                initargs=(self._settings, self._specs),
+            )
+        return self._executor
+
+    def warm_up(self) -> None:
+        """Start every process now and wait until each has loaded its plugins."""
+        executor = self._started()
+        for future in [executor.submit(_ready) for _ in range(self.processes)]:
+            future.result()
+
+    def ahead(self, items: Sequence[InboundMessage]) -> EnrichmentsAhead:
+        """Start enriching the customer messages among ``items``."""
+        wanted = [item for item in items if wants_enrichment(item)]
+        ahead = EnrichmentsAhead()
+        if self.disabled:
+            return ahead
+        try:
+            executor = self._started()
+            for offset in range(0, len(wanted), CHUNK):
+                chunk = wanted[offset : offset + CHUNK]
+                ahead.add(chunk, executor.submit(_enrich_chunk, chunk))
+        except BrokenProcessPool:
+            ahead.broken = True
+        return ahead
+
+    def settle(self, ahead: EnrichmentsAhead) -> None:
+        """After a batch: when the processes broke under it, start new ones for the next — or,
+        after several batches in a row (they cannot even start), stop trying."""
+        if not ahead.broken:
+            self._breaks_in_a_row = 0
+            return
+        self._breaks_in_a_row += 1
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        if self._breaks_in_a_row < GIVE_UP_AFTER:
+            log.warning("an enrichment process died; starting new ones for the next batch")
+        else:
+            self.disabled = True
+            log.error(
+                "the enrichment processes died in %d batches in a row (see the errors above); "
+                "enriching in the pipeline's own process from now on",
+                GIVE_UP_AFTER,
+            )
+
+    def close(self) -> None:
+        """Stop the processes."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def portable_settings(settings: Settings) -> Settings | None:
+    """A copy of ``settings`` without what was built from it in this process (database,
+    compiled rules), for another process; ``None`` when it cannot be pickled."""
+    copy = Settings(
+        home=settings.home, data=settings.data, clock=settings.clock, environ=settings.environ
+    )
+    try:
+        pickle.dumps(copy)
+    except Exception as exc:
+        log.info("enriching in process: the settings cannot be sent (%s)", exc)
+        return None
+    return copy

@@ -1,0 +1,263 @@
+"""Enrichment in other processes (``[pipeline] enrich_processes``) stores exactly what
+enrichment in the pipeline's own process stores, and loses nothing when a process fails."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from careline.enrichment_pool import GIVE_UP_AFTER, EnrichmentPool
+from careline.models import Conversation, Message, RawEvent
+from careline.pipeline_batch import enrich
+from careline.testing.channel import delivery, message
+from careline.testing.flow import deliver_and_process
+from careline.types import Author, Direction, InboundMessage, Source, Visibility
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import select
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+ONE_PROCESS = {"pipeline": {"enrich_processes": 1}}
+
+# Plugins a pool process must be able to import: written to a module on sys.path, which the
+# spawned processes inherit.
+ENRICHERS = '''
+import multiprocessing
+import os
+
+from careline import hookimpl
+from careline.types import Enrichment
+
+
+class Marker:
+    """Tags every message; says its language only for texts with "bonjour"."""
+
+    @hookimpl
+    def careline_enrich_message(self, message):
+        language = "fr" if "bonjour" in message.text else None
+        return Enrichment(language=language, tags=("marked",), attributes={"length": len(message.text)})
+
+
+class Failing:
+    @hookimpl
+    def careline_enrich_message(self, message):
+        if "boom" in message.text:
+            raise ValueError(f"cannot enrich {message.external_id}")
+
+
+class Dying:
+    """Kills the process it runs in, but only a pool process (as a crashing extension would)."""
+
+    @hookimpl
+    def careline_enrich_message(self, message):
+        if "die" in message.text and multiprocessing.parent_process() is not None:
+            os._exit(3)
+
+
+class Unpicklable:
+    def __init__(self):
+        self.callback = lambda text: text
+
+    @hookimpl
+    def careline_enrich_message(self, message):
+        return None
+'''
+
+TEXTS = [
+    "my order never arrived and nobody answers, this is ridiculous!!! 😡",
+    "Thanks so much for the quick help, you guys are great :)",
+    "bonjour, ma commande est en retard",
+    "call me on +1 415 555 0134 or write to jane.doe@example.com about the refund",
+    "I was charged twice for my subscription, I want my money back",
+    "the app keeps crashing when I log in",
+    "",
+    "👍",
+    "WORST. SERVICE. EVER.",
+    "not bad, not good either",
+]
+
+
+@pytest.fixture
+def enrichers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    folder = tmp_path / "enrichers_on_path"
+    folder.mkdir()
+    (folder / "pool_test_enrichers.py").write_text(textwrap.dedent(ENRICHERS))
+    monkeypatch.syspath_prepend(str(folder))
+    import pool_test_enrichers
+
+    yield pool_test_enrichers
+    sys.modules.pop("pool_test_enrichers", None)
+
+
+def _close(runtime: Any) -> None:
+    pool = runtime.enrichment_pool()
+    if pool is not None:
+        pool.close()
+
+
+def _item(n: int, text: str) -> InboundMessage:
+    return InboundMessage(
+        channel="testchannel",
+        account="brand",
+        external_id=f"m{n}",
+        thread_key=f"t{n}",
+        direction=Direction.INBOUND,
+        visibility=Visibility.PUBLIC,
+        source=Source.OWNED,
+        author=Author(external_id=f"u{n}", handle=f"@u{n}"),
+        text=text,
+        created_at=T0 + timedelta(seconds=n),
+    )
+
+
+def test_the_pool_answers_what_enriching_in_process_answers(careline_runtime, enrichers) -> None:
+    runtime = careline_runtime("careline-insights", enrichers.Marker(), config=ONE_PROCESS)
+    pool = runtime.enrichment_pool()
+    assert pool is not None
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.one_of(st.sampled_from(TEXTS), st.text(max_size=200)), max_size=60))
+    def answers_alike(texts: list[str]) -> None:
+        items = [_item(n, text) for n, text in enumerate(texts)]
+        ahead = pool.ahead(items)
+        assert [ahead.take(item) for item in items] == [enrich(runtime, item) for item in items]
+        assert not ahead.broken
+
+    try:
+        answers_alike()
+    finally:
+        pool.close()
+
+
+def _stored(runtime: Any, prefix: str) -> list[tuple[Any, ...]]:
+    with runtime.db.session() as session:
+        rows = session.exec(
+            select(Message, Conversation)
+            .join(Conversation, Conversation.id == Message.conversation_id)  # type: ignore[arg-type]
+            .where(Message.external_id.startswith(prefix))  # type: ignore[union-attr]
+            .order_by(Message.id)  # type: ignore[arg-type]
+        ).all()
+        return [
+            (
+                m.text,
+                m.language,
+                m.sentiment,
+                m.topics,
+                m.personal_data,
+                c.topic,
+                c.topic_score,
+                c.sentiment,
+                c.tags,
+                c.language,
+                c.queue,
+                c.priority,
+            )
+            for m, c in rows
+        ]
+
+
+def _deliveries(prefix: str) -> list[bytes]:
+    """Each text once in its own thread, then a second message in the first thread."""
+    bodies = [
+        delivery(message(f"{prefix}{n}", author=f"{prefix}u{n}", thread=f"{prefix}t{n}", text=t))
+        for n, t in enumerate(TEXTS)
+    ]
+    bodies.append(
+        delivery(message(f"{prefix}x", author=f"{prefix}u0", thread=f"{prefix}t0", text=TEXTS[4]))
+    )
+    return bodies
+
+
+def test_the_pipeline_stores_the_same_with_enrichment_processes(
+    careline_runtime, enrichers
+) -> None:
+    plugins = ("careline-insights", "careline-routing", "careline-escalation")
+    with_pool = careline_runtime(*plugins, enrichers.Marker(), config=ONE_PROCESS)
+    try:
+        stats = deliver_and_process(with_pool, "testchannel", *_deliveries("p"))
+        assert with_pool.enrichment_pool() is not None
+    finally:
+        _close(with_pool)
+    in_process = careline_runtime(*plugins, enrichers.Marker(), config={"pipeline": {}})
+    assert in_process.enrichment_pool() is None
+    reference = deliver_and_process(in_process, "testchannel", *_deliveries("r"))
+    assert (stats.messages, stats.failed) == (reference.messages, reference.failed) == (11, 0)
+    assert _stored(with_pool, "p") == _stored(in_process, "r")
+
+
+def test_a_hook_error_fails_its_raw_event_alone_with_the_same_error(
+    careline_runtime, enrichers
+) -> None:
+    runtime = careline_runtime(enrichers.Failing(), config=ONE_PROCESS)
+    try:
+        bodies = [
+            delivery(message(f"m{n}", author=f"u{n}", thread=f"t{n}", text=text))
+            for n, text in enumerate(["fine", "boom goes the order", "fine again"])
+        ]
+        stats = deliver_and_process(runtime, "testchannel", *bodies)
+    finally:
+        _close(runtime)
+    assert (stats.messages, stats.failed) == (2, 1)
+    with runtime.db.session() as session:
+        failed = session.exec(select(RawEvent).where(RawEvent.status == "failed")).one()
+    assert failed.error == "ValueError: cannot enrich m1"
+
+
+def test_a_dead_process_loses_nothing_and_is_replaced(careline_runtime, enrichers, caplog) -> None:
+    runtime = careline_runtime("careline-insights", enrichers.Dying(), config=ONE_PROCESS)
+    try:
+        first = [
+            delivery(message(f"a{n}", author=f"a{n}", thread=f"a{n}", text=text))
+            for n, text in enumerate(["hello", "I will die waiting for this refund", "bye"])
+        ]
+        with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
+            stats = deliver_and_process(runtime, "testchannel", *first)
+        assert (stats.messages, stats.failed) == (3, 0)
+        assert "an enrichment process died" in caplog.text
+        pool = runtime.enrichment_pool()
+        assert pool is not None and not pool.disabled
+        second = [delivery(message("b0", author="b0", thread="b0", text="my parcel is late"))]
+        assert deliver_and_process(runtime, "testchannel", *second).messages == 1
+        ahead = pool.ahead([_item(99, "are you there?")])
+        assert ahead.take(_item(99, "are you there?")) is not None  # a new process answers
+    finally:
+        _close(runtime)
+    with runtime.db.session() as session:
+        sentiments = session.exec(select(Message.sentiment)).all()
+    assert len(sentiments) == 4 and all(s is not None for s in sentiments)
+
+
+def test_a_plugin_that_cannot_be_pickled_keeps_enrichment_in_process(
+    careline_runtime, enrichers
+) -> None:
+    runtime = careline_runtime("careline-insights", enrichers.Unpicklable(), config=ONE_PROCESS)
+    assert runtime.enrichment_pool() is None
+    body = delivery(message("m1", text="still enriched"))
+    assert deliver_and_process(runtime, "testchannel", body).messages == 1
+
+
+def test_processes_that_cannot_start_stop_being_tried(careline_runtime, caplog) -> None:
+    runtime = careline_runtime("careline-insights", config=ONE_PROCESS)
+    pool = runtime.enrichment_pool()
+    assert isinstance(pool, EnrichmentPool)
+    pool._specs = [*pool._specs, type(pool._specs[0])("missing", module="no_such_module_here")]
+    try:
+        with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
+            for n in range(GIVE_UP_AFTER):
+                assert not pool.disabled
+                body = delivery(message(f"m{n}", author=f"u{n}", thread=f"t{n}", text="hi"))
+                assert deliver_and_process(runtime, "testchannel", body).messages == 1
+        assert pool.disabled
+        assert caplog.text.count("an enrichment process died") == GIVE_UP_AFTER - 1
+        assert f"died in {GIVE_UP_AFTER} batches in a row" in caplog.text
+        last = deliver_and_process(runtime, "testchannel", delivery(message("z", text="hello")))
+        assert last.messages == 1
+    finally:
+        pool.close()
