@@ -46,14 +46,17 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True, slots=True)
 class Anchor:
-    """A word run every text containing the phrase has: a whole word, or a word's start."""
+    """What every text containing the phrase has: a word run to file the phrase under (a whole
+    word, or a word's start), and all the whole words the phrase needs."""
 
     run: str
     prefix: bool
+    words: frozenset[str]
 
 
 def anchor(phrase: str) -> Anchor | None:
-    """The longest run of word characters that a text must contain for ``phrase`` to match.
+    """The longest run of word characters that a text must contain for ``phrase`` to match
+    (a whole word rather than a word's start of the same length), and the whole words it must.
 
     The pattern bounds the phrase by non-word characters and joins its words by whitespace, so
     each run of word characters in a phrase's word is a whole word of the text too, except the
@@ -67,11 +70,13 @@ def anchor(phrase: str) -> Anchor | None:
         if word.endswith("*") and runs:
             starts.append(runs.pop())
         whole.extend(runs)
-    if whole:
-        return Anchor(max(whole, key=len), prefix=False)
-    if starts:
-        return Anchor(max(starts, key=len), prefix=True)
-    return None
+    # The longer the run, the fewer texts have it, and the fewer patterns run; a whole word is
+    # the stricter test of the same length.
+    choices = [(run, False) for run in whole] + [(run, True) for run in starts]
+    if not choices:
+        return None
+    run, prefix = max(choices, key=lambda choice: (len(choice[0]), not choice[1]))
+    return Anchor(run, prefix, frozenset(whole))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +98,13 @@ class AnchorIndex:
     """The phrases of a list that a text may contain, judged by the text's words alone.
 
     Every phrase is filed under its :func:`anchor`; :meth:`candidates` leaves out only phrases
-    whose anchor the text lacks, which therefore cannot match.
+    whose anchor or one of whose whole words the text lacks, which therefore cannot match.
     """
 
     _always: tuple[int, ...]
     _by_word: dict[str, tuple[int, ...]]
+    _needs: tuple[frozenset[str], ...]
+    _needed: frozenset[str]
     _key: Callable[[str], str]
     _start_keys: frozenset[str]
     _by_key: dict[str, tuple[tuple[str, tuple[int, ...]], ...]]
@@ -106,10 +113,12 @@ class AnchorIndex:
     def build(cls, phrases: Iterable[str]) -> AnchorIndex:
         """Index ``phrases`` by their anchors; a candidate is named by its position in them."""
         always: list[int] = []
+        needs: list[frozenset[str]] = []
         by_word: dict[str, list[int]] = {}
         by_start: dict[str, list[int]] = {}
         for index, phrase in enumerate(phrases):
             found = anchor(phrase)
+            needs.append(found.words if found else frozenset())
             if found is None:
                 always.append(index)
             else:
@@ -123,6 +132,8 @@ class AnchorIndex:
         return cls(
             _always=tuple(always),
             _by_word={run: tuple(indexes) for run, indexes in by_word.items()},
+            _needs=tuple(needs),
+            _needed=frozenset().union(*needs),
             _key=itemgetter(slice(0, length)),
             _start_keys=frozenset(by_key),
             _by_key={key: tuple(runs) for key, runs in by_key.items()},
@@ -131,16 +142,18 @@ class AnchorIndex:
     def candidates(self, words: Sequence[str]) -> list[int]:
         """The positions, in order, of the phrases a text with these words may contain."""
         found = set(self._always)
+        needs = self._needs
+        present = self._needed.intersection(words)
         by_word = self._by_word
-        for word in by_word.keys() & words:
-            found.update(by_word[word])
+        for word in by_word.keys() & present:
+            found.update(index for index in by_word[word] if needs[index] <= present)
         # map() keeps the common case (no word starts like any prefix anchor) in C.
         if self._start_keys and not self._start_keys.isdisjoint(map(self._key, words)):
             key, by_key = self._key, self._by_key
             for word in words:
                 for run, indexes in by_key.get(key(word), ()):
                     if word.startswith(run):
-                        found.update(indexes)
+                        found.update(index for index in indexes if needs[index] <= present)
         return sorted(found)
 
 
