@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from careline_escalation.phrases import AnchorIndex, FoldedText, PhraseMatcher
+from careline_escalation.phrases import AnchorIndex, FoldedText, PhraseMatcher, fold
 
 K = TypeVar("K", bound=Hashable)
 
@@ -49,12 +49,12 @@ class PhraseSets(Generic[K]):
     def find(self, text: str | FoldedText) -> dict[K, str]:
         """The first phrase of each set that ``text`` contains; sets it contains none of are
         left out."""
-        folded = text if isinstance(text, FoldedText) else FoldedText.of(text)
+        folded, words = fold(text)
         found: dict[K, str] = {}
         names = self.names
         # Candidates come in set order, and each set's phrases in the set's own order.
-        for index in self._index.candidates(folded.words):
+        for index in self._index.candidates(words):
             name = names[index]
-            if name not in found and self.patterns[index].search(folded.folded):
+            if name not in found and self.patterns[index].search(folded):
                 found[name] = self.phrases[index]
         return found

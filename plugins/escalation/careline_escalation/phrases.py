@@ -89,8 +89,17 @@ class FoldedText:
     @classmethod
     def of(cls, text: str) -> FoldedText:
         """Fold ``text`` and split it into runs of word characters (in order, repeats kept)."""
-        folded = text.casefold()
-        return cls(folded, tuple(WORD_RUN.findall(folded)))
+        folded, words = fold(text)
+        return cls(folded, tuple(words))
+
+
+def fold(text: str | FoldedText) -> tuple[str, Sequence[str]]:
+    """``text`` case-folded, and its runs of word characters, as :class:`FoldedText` has them
+    (a text checked once needs no :class:`FoldedText` built)."""
+    if isinstance(text, FoldedText):
+        return text.folded, text.words
+    folded = text.casefold()
+    return folded, WORD_RUN.findall(folded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +186,8 @@ class PhraseMatcher:
 
     def find(self, text: str | FoldedText) -> str | None:
         """The first phrase (as configured) that ``text`` contains, else ``None``."""
-        folded = text if isinstance(text, FoldedText) else FoldedText.of(text)
-        for index in self._index.candidates(folded.words):
-            if self.patterns[index].search(folded.folded):
+        folded, words = fold(text)
+        for index in self._index.candidates(words):
+            if self.patterns[index].search(folded):
                 return self.phrases[index]
         return None
