@@ -54,7 +54,7 @@ def test_a_word_inside_a_longer_word_does_not_match(word: str, prefix: str, suff
 def test_a_trailing_star_matches_any_ending(stem: str, ending: str) -> None:
     matcher = PhraseMatcher.compile([stem + "*"])
     assert matcher.find(f"» {stem}{ending} 42") == stem + "*"
-    assert matcher.find(f"» x{stem}{ending} 42") is None
+    assert matcher.find(f"» 0{stem}{ending} 42") is None  # "x" could start a stem too
 
 
 def test_sue_is_not_found_in_issue_and_lawyer_star_finds_lawyers() -> None:
