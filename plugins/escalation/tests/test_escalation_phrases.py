@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from careline_escalation.defaults import CATEGORY_PHRASES, MANAGER_PHRASES
 from careline_escalation.phrase_sets import PhraseSets
-from careline_escalation.phrases import FoldedText, PhraseMatcher, phrase_pattern, validate_phrase
+from careline_escalation.phrases import (
+    ASCII_WORD_RUN,
+    WORD_RUN,
+    FoldedText,
+    PhraseMatcher,
+    fold,
+    phrase_pattern,
+    validate_phrase,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,6 +112,20 @@ def test_everyday_care_messages_fire_no_default_phrase(text: str) -> None:
 def test_phrases_that_cannot_match_sanely_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="phrase"):
         validate_phrase(bad)
+
+
+@settings(max_examples=300)
+@given(text=st.one_of(st.text(), st.text(alphabet=st.characters(max_codepoint=127))))
+def test_folding_splits_any_text_into_its_unicode_word_runs(text: str) -> None:
+    folded, words = fold(text)
+    assert folded == text.casefold()
+    assert list(words) == WORD_RUN.findall(folded)
+    assert FoldedText.of(text) == FoldedText(folded, tuple(words))
+
+
+def test_the_ascii_word_characters_are_the_unicode_ones() -> None:
+    for code in range(128):
+        assert bool(ASCII_WORD_RUN.match(chr(code))) == bool(WORD_RUN.match(chr(code)))
 
 
 def first_match_by_scanning(phrases: list[str], text: str) -> str | None:
