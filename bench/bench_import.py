@@ -110,7 +110,9 @@ def run_cli(
     return elapsed, usage.ru_maxrss / 1024, process.returncode
 
 
-def import_once(count: int, plugins: str | None = None) -> tuple[float, float, str]:
+def import_once(
+    count: int, plugins: str | None = None, *, enrich_processes: int = 0
+) -> tuple[float, float, str]:
     """Import ``count`` messages into a new instance: (messages/s, peak MB, CLI summary)."""
     with tempfile.TemporaryDirectory(prefix="careline-bench-import-") as folder:
         home, source, log = (
@@ -121,6 +123,12 @@ def import_once(count: int, plugins: str | None = None) -> tuple[float, float, s
         write_history(source, count)
         _, _, code = run_cli(home, "init", log=log)
         assert code == 0, log.read_text()
+        config = home / "careline.toml"
+        config.write_text(
+            config.read_text().replace(
+                "enrich_processes = 0", f"enrich_processes = {enrich_processes}"
+            )
+        )
         seconds, peak, code = run_cli(home, "import", str(source), log=log, plugins=plugins)
         summary = log.read_text().strip().splitlines()
         assert code == 0, "\n".join(summary[-20:])
@@ -156,6 +164,18 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                     "note": f"{peak / peaks[0]:.2f}× the peak at {sizes[0]:,} messages",
                 }
             )
+    rate, peak, summary = import_once(sizes[0], enrich_processes=1)
+    rows.append(
+        {
+            "benchmark": f"careline import, installed plugins, 1 enrichment process, "
+            f"{sizes[0]:,} messages",
+            "value": rate,
+            "unit": "messages/s",
+            "target": "",
+            "note": f"[pipeline] enrich_processes = 1; {os.cpu_count()} cores; peak RSS of the "
+            f"largest process {peak:.0f} MB; whole command: {summary}",
+        }
+    )
     return rows
 
 

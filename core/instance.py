@@ -26,6 +26,9 @@ base_url = "http://127.0.0.1:8000"
 reopen_window = "7d"
 # Keep the text of messages the customer deleted (for audit only).
 keep_deleted_text = false
+# Processes that enrich messages (sentiment, topics, personal data) beside the pipeline;
+# 1 takes most of its CPU time to a spare core.
+enrich_processes = 0
 
 [outbox]
 max_attempts = 8
