@@ -62,10 +62,10 @@ class MessageFacts:
         """The stored message's topics and the conversation's strongest one, case-folded."""
         if self._topics is None:
             stored = self.stored
-            topics = set(stored.topics if stored else ())
+            topics = list(stored.topics) if stored else []
             if self._conversation.topic:
-                topics.add(self._conversation.topic)
-            self._topics = frozenset(t.casefold() for t in topics)
+                topics.append(self._conversation.topic)
+            self._topics = frozenset(map(str.casefold, topics))
         return self._topics
 
     @property
