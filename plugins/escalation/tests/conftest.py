@@ -126,13 +126,13 @@ class _MailHandler:
     def __init__(self, receiver: MailReceiver) -> None:
         self.receiver = receiver
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.receiver.refuse_recipients:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session, envelope):
         self.receiver.messages.append(
             (
                 envelope.mail_from,
@@ -160,7 +160,7 @@ def mail_receiver() -> Iterator[MailReceiver]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 accepting AUTH LOGIN/PLAIN without TLS."""
     receiver = MailReceiver(port=free_port())
 
-    def authenticate(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+    def authenticate(server, session, envelope, mechanism, auth_data):
         assert isinstance(auth_data, LoginPassword)
         login, password = auth_data.login.decode(), auth_data.password.decode()
         receiver.logins.append((login, password))

@@ -45,11 +45,14 @@ def test_a_receiver_failing_twice_gets_exactly_one_delivery_after_retries(
     enqueue(runtime)
     assert deliver_due(runtime) == 0
     first_retry = the_notice(runtime).next_attempt_at
+    assert first_retry is not None
     assert deliver_due(runtime) == 0  # not due yet: nothing is posted
     assert len(webhook_receiver.deliveries) == 1
     careline_clock.set(first_retry)
     assert deliver_due(runtime) == 0
-    careline_clock.set(the_notice(runtime).next_attempt_at)
+    second_retry = the_notice(runtime).next_attempt_at
+    assert second_retry is not None
+    careline_clock.set(second_retry)
     assert deliver_due(runtime) == 1
     careline_clock.advance(hours=6)
     assert deliver_due(runtime) == 0

@@ -12,6 +12,7 @@ import pytest
 from careline.types import Notification
 from careline_escalation import config
 from careline_escalation.payload import slack_payload
+from pydantic import BaseModel
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 NOTIFICATIONS = (DOCS / "notifications.md").read_text(encoding="utf-8")
@@ -74,7 +75,7 @@ def test_the_example_payloads_have_the_real_shape(
     assert set(documented_slack) == set(slack)
 
 
-TRIGGER_TABLES = {
+TRIGGER_TABLES: dict[str, list[type[BaseModel]]] = {
     "": [
         config.ContentCategory,
         config.InfluenceTrigger,
