@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from careline_insights.vader_fast import FastVader
+
 NEGATIVE = "negative"
 NEUTRAL = "neutral"
 POSITIVE = "positive"
@@ -48,6 +50,13 @@ def analyzer() -> SentimentIntensityAnalyzer:
     return instance
 
 
+@functools.cache
+def scorer() -> FastVader:
+    """The process's one fast scorer: VADER's compound score, equal to ``analyzer()``'s to the
+    bit, in about a fifth of the time (see ``vader_fast``)."""
+    return FastVader(analyzer())
+
+
 def sentiment_label(score: float, *, positive_threshold: float, negative_threshold: float) -> str:
     """``positive`` at or above the positive threshold, ``negative`` at or below the negative
     one, else ``neutral`` (VADER's own convention with thresholds ±0.05)."""
@@ -62,7 +71,7 @@ def score_sentiment(
     text: str, *, positive_threshold: float = 0.05, negative_threshold: float = -0.05
 ) -> Sentiment:
     """Score ``text`` with VADER (English lexicon, emoji, emoticons, negation, ALL CAPS)."""
-    score = float(analyzer().polarity_scores(text)["compound"])
+    score = scorer().compound(text)
     label = sentiment_label(
         score, positive_threshold=positive_threshold, negative_threshold=negative_threshold
     )
