@@ -17,6 +17,7 @@ from pathlib import Path
 from careline.config import ConfigError
 
 from careline_insights.config import SECTION, InsightsConfig, TopicConfig
+from careline_insights.keywords import KeywordIndex
 
 DEFAULT_TOPICS_FILE = "default_topics.toml"
 
@@ -94,98 +95,13 @@ def effective_topic_rules(config: InsightsConfig, path: Path | None = None) -> l
     return list(rules.values())
 
 
-WORD_CACHE_SIZE = 50_000
-_TOKEN = re.compile(r"\w+(?:'\w+)*")
-_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
-
-
-def tokens(text: str) -> list[str]:
-    """The case-folded words of ``text``; apostrophes stay inside words, hyphens split them."""
-    return _TOKEN.findall(text.translate(_APOSTROPHES).casefold())
-
-
 @dataclass(frozen=True, slots=True)
-class _Keyword:
-    rule: int
-    text: str
+class _LanguageKeywords:
+    """The keywords that apply in one language, indexed, with the rule each belongs to."""
 
-
-@dataclass(frozen=True, slots=True)
-class _Phrase:
-    rest: tuple[str, ...]
-    last_is_prefix: bool
-    keyword: _Keyword
-
-    def matches_at(self, words: list[str], position: int) -> bool:
-        end = position + 1 + len(self.rest)
-        if end > len(words):
-            return False
-        if self.last_is_prefix:
-            return tuple(words[position + 1 : end - 1]) == self.rest[:-1] and words[
-                end - 1
-            ].startswith(self.rest[-1])
-        return tuple(words[position + 1 : end]) == self.rest
-
-
-@dataclass
-class _KeywordIndex:
-    """Every keyword of every rule for one language, arranged for lookups by word."""
-
-    words: dict[str, list[_Keyword]] = field(default_factory=dict)
-    prefixes: dict[str, list[_Keyword]] = field(default_factory=dict)
-    phrases: dict[str, list[_Phrase]] = field(default_factory=dict)
-    symbols: list[tuple[str, _Keyword]] = field(default_factory=list)
-    longest_prefix: int = 0
-    # Customers reuse a small vocabulary, so the keywords each word matches are remembered.
-    _word_hits: dict[str, frozenset[_Keyword]] = field(default_factory=dict)
-
-    def add(self, rule: int, keyword: str) -> None:
-        entry = _Keyword(rule, keyword)
-        is_prefix = keyword.rstrip().endswith("*")
-        words = tokens(keyword.rstrip().rstrip("*"))
-        if not words:
-            # Emoji and other keywords without letters: plain substring matches.
-            self.symbols.append((keyword.strip().casefold(), entry))
-        elif len(words) > 1:
-            phrase = _Phrase(tuple(words[1:]), is_prefix, entry)
-            self.phrases.setdefault(words[0], []).append(phrase)
-        elif is_prefix:
-            self.prefixes.setdefault(words[0], []).append(entry)
-            self.longest_prefix = max(self.longest_prefix, len(words[0]))
-        else:
-            self.words.setdefault(words[0], []).append(entry)
-
-    def _word_matches(self, word: str) -> frozenset[_Keyword]:
-        hits = self._word_hits.get(word)
-        if hits is None:
-            found = list(self.words.get(word, ()))
-            for end in range(1, min(len(word), self.longest_prefix) + 1):
-                found.extend(self.prefixes.get(word[:end], ()))
-            hits = frozenset(found)
-            if len(self._word_hits) >= WORD_CACHE_SIZE:
-                self._word_hits.clear()
-            self._word_hits[word] = hits
-        return hits
-
-    def matches(self, text: str) -> set[_Keyword]:
-        """The keywords that occur in ``text``."""
-        found: set[_Keyword] = set()
-        if self.symbols:
-            folded = text.casefold()
-            for symbol, entry in self.symbols:
-                if symbol in folded:
-                    found.add(entry)
-        words = tokens(text)
-        for position, word in enumerate(words):
-            hits = self._word_matches(word)
-            if hits:
-                found.update(hits)
-            phrases = self.phrases.get(word)
-            if phrases:
-                for phrase in phrases:
-                    if phrase.matches_at(words, position):
-                        found.add(phrase.keyword)
-        return found
+    index: KeywordIndex
+    rules: tuple[int, ...]
+    texts: tuple[str, ...]
 
 
 class TopicClassifier:
@@ -195,19 +111,30 @@ class TopicClassifier:
         self.rules = tuple(rules)
         self.max_topics = max_topics
         self._patterns = tuple(
-            tuple(re.compile(pattern) for pattern in rule.patterns) for rule in self.rules
+            (number, re.compile(pattern))
+            for number, rule in enumerate(self.rules)
+            for pattern in rule.patterns
         )
-        self._by_language: dict[str | None, _KeywordIndex] = {}
+        self._by_language: dict[str | None, _LanguageKeywords] = {}
 
-    def _index_for(self, language: str | None) -> _KeywordIndex:
-        index = self._by_language.get(language)
-        if index is None:
-            index = _KeywordIndex()
-            for number, rule in enumerate(self.rules):
-                for keyword in self._keywords_for(rule, language):
-                    index.add(number, keyword)
-            self._by_language[language] = index
-        return index
+    def _keywords_in(self, language: str | None) -> _LanguageKeywords:
+        keywords = self._by_language.get(language)
+        if keywords is None:
+            # A keyword listed twice for a topic (in two languages) is one keyword of it.
+            pairs = tuple(
+                dict.fromkeys(
+                    (number, keyword)
+                    for number, rule in enumerate(self.rules)
+                    for keyword in self._keywords_for(rule, language)
+                )
+            )
+            keywords = _LanguageKeywords(
+                index=KeywordIndex(keyword for _, keyword in pairs),
+                rules=tuple(number for number, _ in pairs),
+                texts=tuple(keyword for _, keyword in pairs),
+            )
+            self._by_language[language] = keywords
+        return keywords
 
     @staticmethod
     def _keywords_for(rule: TopicRule, language: str | None) -> list[str]:
@@ -222,32 +149,34 @@ class TopicClassifier:
     def classify(self, text: str, language: str | None = None) -> list[tuple[str, float]]:
         """The topics of ``text`` with their scores in (0, 1], strongest first, at most
         ``max_topics``; keywords of ``language`` apply (of every language when ``None``)."""
-        hits = [0] * len(self.rules)
-        for keyword in self._index_for(language).matches(text):
-            hits[keyword.rule] += 1
-        for number, patterns in enumerate(self._patterns):
-            for pattern in patterns:
-                if pattern.search(text):
-                    hits[number] += 1
-        found: list[tuple[float, int]] = []
-        for number, count in enumerate(hits):
-            if count:
-                score = round(min(1.0, self.rules[number].weight * (1 - 0.5**count)), 4)
-                found.append((-score, number))
-        found.sort()
-        return [
-            (self.rules[number].name, -negative) for negative, number in found[: self.max_topics]
-        ]
+        keywords = self._keywords_in(language)
+        hits: dict[int, int] = {}
+        for number in keywords.index.matches(text):
+            rule = keywords.rules[number]
+            hits[rule] = hits.get(rule, 0) + 1
+        for rule, pattern in self._patterns:
+            if pattern.search(text):
+                hits[rule] = hits.get(rule, 0) + 1
+        # By score, then in the order of the rules.
+        found = sorted(
+            (-round(min(1.0, self.rules[rule].weight * (1 - 0.5**count)), 4), rule)
+            for rule, count in hits.items()
+        )
+        return [(self.rules[rule].name, -negative) for negative, rule in found[: self.max_topics]]
 
     def explain(self, text: str, language: str | None = None) -> dict[str, list[str]]:
         """The keywords and patterns of each topic that match ``text`` (for tuning rules)."""
         reasons: dict[str, list[str]] = {}
-        for keyword in sorted(self._index_for(language).matches(text), key=lambda k: k.text):
-            reasons.setdefault(self.rules[keyword.rule].name, []).append(keyword.text)
-        for number, patterns in enumerate(self._patterns):
-            for pattern in patterns:
-                if pattern.search(text):
-                    reasons.setdefault(self.rules[number].name, []).append(f"/{pattern.pattern}/")
+        keywords = self._keywords_in(language)
+        matched = sorted(
+            (keywords.texts[number], keywords.rules[number])
+            for number in keywords.index.matches(text)
+        )
+        for keyword, rule in matched:
+            reasons.setdefault(self.rules[rule].name, []).append(keyword)
+        for rule, pattern in self._patterns:
+            if pattern.search(text):
+                reasons.setdefault(self.rules[rule].name, []).append(f"/{pattern.pattern}/")
         return reasons
 
 

@@ -7,12 +7,12 @@ import functools
 import pytest
 from careline.config import ConfigError
 from careline_insights.config import InsightsConfig, parse_config
+from careline_insights.keywords import tokens
 from careline_insights.topics import (
     TopicClassifier,
     TopicRule,
     build_topic_classifier,
     default_topic_configs,
-    tokens,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
