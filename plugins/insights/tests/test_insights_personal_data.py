@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import phonenumbers
@@ -11,7 +12,12 @@ from careline.config import Settings
 from careline.types import PersonalDataMatch
 from careline_insights import find_personal_data
 from careline_insights.config import InsightsConfig
-from careline_insights.personal_data import PersonalDataDetector, luhn_valid
+from careline_insights.personal_data import (
+    _EMAIL_HINT,
+    _SEVEN_DIGITS,
+    PersonalDataDetector,
+    luhn_valid,
+)
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -191,3 +197,19 @@ def test_sixteen_digits_failing_luhn_are_not_a_card(before, digits, after) -> No
 def test_luhn_accepts_exactly_one_check_digit(body: str) -> None:
     valid = [digit for digit in "0123456789" if luhn_valid(body + digit)]
     assert len(valid) == 1
+
+
+# The cheap checks that decide whether the e-mail expression and the number detectors run at all
+# answer what their first, plainer versions did.
+OLD_EMAIL_HINT = re.compile(r"[\w.%+-]@[\w-]")
+OLD_SEVEN_DIGITS = re.compile(r"\d(?:\D*?\d){6}")
+glue_texts = st.lists(
+    st.sampled_from([*"@@.%+-_ aZé1٣５𝟙😡\n#/:", "www.", "https://"]), max_size=60
+).map("".join)
+
+
+@given(st.one_of(glue_texts, st.text(max_size=200)))
+@settings(max_examples=500, deadline=None)
+def test_the_prechecks_agree_with_their_plain_versions(text: str) -> None:
+    assert bool(_EMAIL_HINT.search(text)) == bool(OLD_EMAIL_HINT.search(text))
+    assert bool(_SEVEN_DIGITS.match(text)) == bool(OLD_SEVEN_DIGITS.search(text))
