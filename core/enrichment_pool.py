@@ -19,12 +19,17 @@ processes start for the next batch, until :data:`GIVE_UP_AFTER` batches in a row
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import multiprocessing
+import os
 import pickle
+import signal
+import threading
 import types
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -48,18 +53,32 @@ GIVE_UP_AFTER = 3
 
 
 @dataclass(frozen=True, slots=True)
+class EnrichInProcess:
+    """A pool process could not send this item's answer back (it does not pickle): the
+    pipeline enriches the item itself."""
+
+    reason: str
+
+
+class EnrichmentProcessError(Exception):
+    """A hook's error that could not travel back from an enrichment process, re-created under
+    its own class name and text (so the raw event records what enriching in process would)."""
+
+
+@dataclass(frozen=True, slots=True)
 class EnrichmentFailed:
-    """An enrichment hook raised in the pool: the error, or its type and text when the error
-    itself cannot be pickled."""
+    """An enrichment hook raised in the pool: the error, or its class name and text when the
+    error itself cannot travel."""
 
     error: BaseException | None
-    description: str
+    type_name: str
+    text: str
 
     def raise_it(self) -> None:
         """Raise the hook's error in the pipeline's process, as if it had run there."""
         if self.error is not None:
-            raise self.error
-        raise RuntimeError(self.description)
+            raise self.error.with_traceback(None)  # raised again when its batch is retried
+        raise type(self.type_name, (EnrichmentProcessError,), {})(self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +92,14 @@ class PluginSpec:
     def load(self) -> object:
         """The plugin object to register."""
         if self.module is not None:
-            import importlib
-
             return importlib.import_module(self.module)
         return self.instance
 
 
 def plugin_specs(pm: pluggy.PluginManager) -> list[PluginSpec] | None:
     """The enrichment plugins of ``pm`` in registration order, or ``None`` when one cannot be
-    sent to another process (an object that does not pickle, a module that is not importable
-    by name)."""
+    sent to another process (an object that does not pickle, a module that cannot be found by
+    its name)."""
     specs = []
     registered = [plugin for _, plugin in pm.list_name_plugin()]
     enrichers = {id(impl.plugin) for impl in pm.hook.careline_enrich_message.get_hookimpls()}
@@ -91,13 +108,16 @@ def plugin_specs(pm: pluggy.PluginManager) -> list[PluginSpec] | None:
             continue
         name = pm.get_name(plugin)
         if isinstance(plugin, types.ModuleType):
+            if importlib.util.find_spec(plugin.__name__) is None:
+                log.warning("enriching in process: module %s cannot be imported", plugin.__name__)
+                return None
             spec = PluginSpec(name, module=plugin.__name__)
         else:
             spec = PluginSpec(name, instance=plugin)
         try:
             pickle.dumps(spec)
         except Exception as exc:
-            log.info("enriching in process: plugin %s cannot be sent (%s)", name, exc)
+            log.warning("enriching in process: plugin %s cannot be sent (%s)", name, exc)
             return None
         specs.append(spec)
     return specs
@@ -108,9 +128,19 @@ _process_runtime: Any = None
 
 
 def _start(settings: Settings, specs: list[PluginSpec]) -> None:
-    """Initialiser of a pool process: a plugin manager with the enrichment plugins."""
+    """Initialiser of a pool process: a plugin manager with the enrichment plugins.
+
+    Ctrl-C reaches the whole process group; the pipeline's process decides when the pool
+    stops, so the processes ignore it. They exit when that process is gone, however it ended
+    (killed, out of memory), instead of waiting for work forever.
+    """
     global _process_runtime
     from careline import hookspecs
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
@@ -119,23 +149,39 @@ def _start(settings: Settings, specs: list[PluginSpec]) -> None:
     _process_runtime = types.SimpleNamespace(pm=pm, settings=settings)
 
 
-def _enrich_chunk(items: list[InboundMessage]) -> list[Enrichment | EnrichmentFailed]:
-    """Enrich ``items`` in this pool process; an item whose hook raised gets its error."""
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()
+    os._exit(0)
+
+
+Answer = Enrichment | EnrichmentFailed | EnrichInProcess
+
+
+def _enrich_chunk(items: list[InboundMessage]) -> list[Answer]:
+    """Enrich ``items`` in this pool process; an item whose hook raised gets its error, an item
+    whose answer cannot travel back is left to the pipeline's process."""
     from careline.pipeline_batch import enrich
 
-    answers: list[Enrichment | EnrichmentFailed] = []
+    answers: list[Answer] = []
     for item in items:
         try:
-            answers.append(enrich(_process_runtime, item))
+            answer: Answer = enrich(_process_runtime, item)
         except Exception as exc:
-            description = f"{type(exc).__name__}: {exc}"
-            try:
-                pickle.dumps(exc)
-            except Exception:
-                answers.append(EnrichmentFailed(None, description))
-            else:
-                answers.append(EnrichmentFailed(exc, description))
+            error = exc if _travels(exc) else None
+            answers.append(EnrichmentFailed(error, type(exc).__name__, str(exc)))
+            continue
+        answers.append(answer if _travels(answer) else EnrichInProcess("unpicklable answer"))
     return answers
+
+
+def _travels(value: object) -> bool:
+    """Whether ``value`` survives the trip back (an exception may pickle and not unpickle,
+    which would break the whole pool instead of one item)."""
+    try:
+        pickle.loads(pickle.dumps(value))  # noqa: S301 - our own bytes, just made
+    except Exception:
+        return False
+    return True
 
 
 def _ready() -> bool:
@@ -155,6 +201,8 @@ class EnrichmentsAhead:
         self._pending: dict[tuple[str, str], tuple[InboundMessage, Future[Any], int]] = {}
         self.broken = False
         """A pool process died under this batch (its messages are enriched in process)."""
+        self.answered: set[tuple[str, str]] = set()
+        """The messages (channel, external id) whose enrichment the processes delivered."""
 
     def add(self, items: Sequence[InboundMessage], future: Future[Any]) -> None:
         """``future`` answers ``items`` in order."""
@@ -176,6 +224,14 @@ class EnrichmentsAhead:
         except BrokenProcessPool:
             self.broken = True
             return None
+        except CancelledError:  # the pool was closed (shutting down) under the batch
+            return None
+        except Exception as exc:  # e.g. the chunk's messages could not be pickled
+            log.debug("enriching in process: %s", exc)
+            return None
+        if isinstance(answer, EnrichInProcess):
+            return None
+        self.answered.add((item.channel, item.external_id))
         if isinstance(answer, EnrichmentFailed):
             answer.raise_it()
         assert isinstance(answer, Enrichment)
@@ -183,7 +239,10 @@ class EnrichmentsAhead:
 
 
 class EnrichmentPool:
-    """Processes that enrich customer messages ahead of the pipeline (see the module doc)."""
+    """Processes that enrich customer messages ahead of the pipeline (see the module doc).
+
+    Used by the one thread that runs the pipeline; :meth:`close` may come from another.
+    """
 
     def __init__(self, settings: Settings, specs: list[PluginSpec], processes: int) -> None:
         self.processes = processes
@@ -193,6 +252,9 @@ class EnrichmentPool:
         self._breaks_in_a_row = 0
         self.disabled = False
         """Set after :data:`GIVE_UP_AFTER` batches in a row broke the processes."""
+        self.closed = False
+        self.answered = 0
+        """Enrichments the processes delivered so far."""
 
     @classmethod
     def for_runtime(cls, runtime: Runtime) -> EnrichmentPool | None:
@@ -229,7 +291,7 @@ class EnrichmentPool:
         """Start enriching the customer messages among ``items``."""
         wanted = [item for item in items if wants_enrichment(item)]
         ahead = EnrichmentsAhead()
-        if self.disabled:
+        if self.disabled or self.closed:
             return ahead
         try:
             executor = self._started()
@@ -238,13 +300,15 @@ class EnrichmentPool:
                 chunk = wanted[offset : offset + size]
                 ahead.add(chunk, executor.submit(_enrich_chunk, chunk))
                 offset, size = offset + size, min(2 * size, LARGEST_CHUNK)
-        except BrokenProcessPool:
+        except Exception as exc:  # broken, or no process could be started (no /dev/shm, …)
+            log.warning("the enrichment processes cannot take work: %s", exc)
             ahead.broken = True
         return ahead
 
     def settle(self, ahead: EnrichmentsAhead) -> None:
         """After a batch: when the processes broke under it, start new ones for the next — or,
         after several batches in a row (they cannot even start), stop trying."""
+        self.answered += len(ahead.answered)
         if not ahead.broken:
             self._breaks_in_a_row = 0
             return
@@ -257,13 +321,14 @@ class EnrichmentPool:
         else:
             self.disabled = True
             log.error(
-                "the enrichment processes died in %d batches in a row (see the errors above); "
-                "enriching in the pipeline's own process from now on",
+                "the enrichment processes died in %d batches in a row (their errors went to "
+                "standard error); enriching in the pipeline's own process from now on",
                 GIVE_UP_AFTER,
             )
 
     def close(self) -> None:
-        """Stop the processes."""
+        """Stop the processes; the pipeline enriches in its own process from now on."""
+        self.closed = True
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
@@ -278,6 +343,6 @@ def portable_settings(settings: Settings) -> Settings | None:
     try:
         pickle.dumps(copy)
     except Exception as exc:
-        log.info("enriching in process: the settings cannot be sent (%s)", exc)
+        log.warning("enriching in process: the settings cannot be sent (%s)", exc)
         return None
     return copy

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from careline import events
 from careline.channels import ParseError
-from careline.enrichment_pool import EnrichmentsAhead
 from careline.models import Conversation, Message, RawEvent
 from careline.pipeline_batch import CLOSED_STATUSES as CLOSED_STATUSES
 from careline.pipeline_batch import DEFAULT_QUEUE as DEFAULT_QUEUE
@@ -40,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 if TYPE_CHECKING:
+    from careline.enrichment_pool import EnrichmentsAhead
     from careline.runtime import Runtime
 
 log = logging.getLogger("careline.pipeline")

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from careline import events, notifications, sla
-from careline.enrichment_pool import EnrichmentsAhead
 from careline.models import Conversation, Message, MessageRevision
 from careline.pipeline_store import BatchStore, ConversationRow, Wanted
 from careline.services import assignment, escalations
@@ -41,6 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 if TYPE_CHECKING:
+    from careline.enrichment_pool import EnrichmentsAhead
     from careline.runtime import Runtime
 
 DEFAULT_QUEUE = "general"

@@ -70,10 +70,14 @@ class Runtime:
             self._enrichment_pool_built = True
         return self._enrichment_pool
 
-    def close(self) -> None:
-        """Stop the enrichment processes and release the database connections."""
+    def stop_enrichment(self) -> None:
+        """Stop the enrichment processes, if any were started."""
         if self._enrichment_pool is not None:
             self._enrichment_pool.close()
+
+    def close(self) -> None:
+        """Stop the enrichment processes and release the database connections."""
+        self.stop_enrichment()
         self.db.dispose()
 
     @property

@@ -4,8 +4,12 @@ enrichment in the pipeline's own process stores, and loses nothing when a proces
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,6 +63,23 @@ class Dying:
     def careline_enrich_message(self, message):
         if "die" in message.text and multiprocessing.parent_process() is not None:
             os._exit(3)
+
+
+class OddAnswer:
+    """An answer that cannot travel back for texts with "odd"; an error that pickles but does
+    not unpickle for texts with "strange"."""
+
+    @hookimpl
+    def careline_enrich_message(self, message):
+        if "odd" in message.text:
+            return Enrichment(tags=("odd",), attributes={"items": (n for n in range(3))})
+        if "strange" in message.text:
+            raise TwoArgumentError("strange", message.external_id)
+
+
+class TwoArgumentError(Exception):
+    def __init__(self, what, where):
+        super().__init__(f"{what} at {where}")
 
 
 class Unpicklable:
@@ -182,7 +203,8 @@ def test_the_pipeline_stores_the_same_with_enrichment_processes(
     with_pool = careline_runtime(*plugins, enrichers.Marker(), config=ONE_PROCESS)
     try:
         stats = deliver_and_process(with_pool, "testchannel", *_deliveries("p"))
-        assert with_pool.enrichment_pool() is not None
+        pool = with_pool.enrichment_pool()
+        assert pool is not None and pool.answered == len(TEXTS) + 1  # the processes did it
     finally:
         _close(with_pool)
     in_process = careline_runtime(*plugins, enrichers.Marker(), config={"pipeline": {}})
@@ -208,6 +230,41 @@ def test_a_hook_error_fails_its_raw_event_alone_with_the_same_error(
     with runtime.db.session() as session:
         failed = session.exec(select(RawEvent).where(RawEvent.status == "failed")).one()
     assert failed.error == "ValueError: cannot enrich m1"
+
+
+def test_what_cannot_travel_back_fails_or_is_enriched_item_by_item(
+    careline_runtime, enrichers
+) -> None:
+    runtime = careline_runtime(enrichers.OddAnswer(), config=ONE_PROCESS)
+    try:
+        bodies = [
+            delivery(message(f"m{n}", author=f"u{n}", thread=f"t{n}", text=text))
+            for n, text in enumerate(["fine", "an odd one", "a strange one", "fine again"])
+        ]
+        stats = deliver_and_process(runtime, "testchannel", *bodies)
+        pool = runtime.enrichment_pool()
+        assert pool is not None and not pool.disabled
+        assert pool.answered == 3  # all but the odd answer, which was computed in process
+    finally:
+        _close(runtime)
+    assert (stats.messages, stats.failed) == (3, 1)
+    with runtime.db.session() as session:
+        failed = session.exec(select(RawEvent).where(RawEvent.status == "failed")).one()
+        odd = session.exec(select(Conversation).where(Conversation.thread_key == "t1")).one()
+    assert failed.error == "TwoArgumentError: strange at m2"  # as in process
+    assert odd.tags == ["odd"]
+
+
+def test_after_close_the_pipeline_enriches_in_process(careline_runtime) -> None:
+    runtime = careline_runtime("careline-insights", config=ONE_PROCESS)
+    pool = runtime.enrichment_pool()
+    assert pool is not None
+    pool.warm_up()
+    runtime.stop_enrichment()
+    stats = deliver_and_process(runtime, "testchannel", delivery(message("m1", text="thanks!")))
+    assert stats.messages == 1 and pool.answered == 0 and pool._executor is None
+    with runtime.db.session() as session:
+        assert session.exec(select(Message.sentiment)).one() is not None
 
 
 def test_a_dead_process_loses_nothing_and_is_replaced(careline_runtime, enrichers, caplog) -> None:
@@ -261,3 +318,78 @@ def test_processes_that_cannot_start_stop_being_tried(careline_runtime, caplog) 
         assert last.messages == 1
     finally:
         pool.close()
+
+
+# --- the processes' lifetime ------------------------------------------------------------------
+HOLDER = """
+import multiprocessing, sys, time
+from pathlib import Path
+from careline.config import load_settings
+from careline.plugins import get_plugin_manager
+from careline.runtime import Runtime
+
+if __name__ == "__main__":
+    home = Path(sys.argv[1])
+    (home / "careline.toml").write_text("[pipeline]\\nenrich_processes = 2\\n")
+    settings = load_settings(home, environ={"CARELINE_DATABASE_URL": f"sqlite:///{home}/c.db"})
+    runtime = Runtime.create(
+        settings, get_plugin_manager(environ={"CARELINE_LOAD_PLUGINS": "careline-insights"})
+    )
+    runtime.enrichment_pool().warm_up()
+    print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
+    try:
+        time.sleep(60)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    runtime.close()
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status  # exited, waiting to be reaped by whoever adopted it
+
+
+def _wait_until_gone(pids: list[int], seconds: float = 15) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not all(_gone(pid) for pid in pids):
+        time.sleep(0.1)
+    return [pid for pid in pids if not _gone(pid)]
+
+
+def _holder(tmp_path: Path) -> tuple[subprocess.Popen[str], list[int]]:
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal would give it
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    pids = [int(pid) for pid in line.split()]
+    assert len(pids) == 2, process.stderr.read() if process.stderr else line
+    return process, pids
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to see processes")
+def test_ctrl_c_stops_the_pipeline_and_its_processes_quietly(tmp_path: Path) -> None:
+    process, pids = _holder(tmp_path)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0 and "interrupted" in out
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert _wait_until_gone(pids) == []
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to see processes")
+def test_processes_exit_when_the_pipeline_is_killed(tmp_path: Path) -> None:
+    process, pids = _holder(tmp_path)
+    process.kill()  # SIGKILL: no clean-up runs in the pipeline's process
+    process.communicate(timeout=30)
+    assert _wait_until_gone(pids) == []

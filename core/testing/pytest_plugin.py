@@ -123,20 +123,26 @@ def careline_runtime(
     careline_db: Database,
     careline_plugin_manager: Callable[..., pluggy.PluginManager],
     test_channel_plugin: TestChannelPlugin,
-) -> Callable[..., Runtime]:
+) -> Iterator[Callable[..., Runtime]]:
     """Build a runtime on the test database: ``factory("careline-insights", config={...})``.
 
-    The test channel is always registered. ``config`` adds tables to the configuration.
+    The test channel is always registered. ``config`` adds tables to the configuration. The
+    runtimes' enrichment processes, if configured, are stopped after the test.
     """
+    built: list[Runtime] = []
 
     def factory(*plugins: Any, config: dict[str, Any] | None = None) -> Runtime:
         if config:
             careline_settings.data.update(config)
             careline_settings._state.clear()
         pm = careline_plugin_manager(test_channel_plugin, *plugins)
-        return Runtime.create(careline_settings, pm, careline_db)
+        runtime = Runtime.create(careline_settings, pm, careline_db)
+        built.append(runtime)
+        return runtime
 
-    return factory
+    yield factory
+    for runtime in built:
+        runtime.stop_enrichment()
 
 
 @pytest.fixture
