@@ -124,10 +124,10 @@ def import_once(
         _, _, code = run_cli(home, "init", log=log)
         assert code == 0, log.read_text()
         config = home / "careline.toml"
+        template = config.read_text()
+        assert "enrich_processes = 0" in template, "careline init no longer writes the key"
         config.write_text(
-            config.read_text().replace(
-                "enrich_processes = 0", f"enrich_processes = {enrich_processes}"
-            )
+            template.replace("enrich_processes = 0", f"enrich_processes = {enrich_processes}")
         )
         seconds, peak, code = run_cli(home, "import", str(source), log=log, plugins=plugins)
         summary = log.read_text().strip().splitlines()
