@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -96,13 +96,20 @@ def claim_batch(runtime: Runtime, session: Session, limit: int) -> list[ClaimedE
 
 
 def process_pending(
-    runtime: Runtime, *, batch_size: int | None = None, max_batches: int | None = None
+    runtime: Runtime,
+    *,
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ProcessStats:
-    """Process pending raw events in batches until none is left (or ``max_batches``)."""
+    """Process pending raw events in batches until none is left (or ``max_batches``, or
+    ``stop()`` answers true before a batch: a worker shutting down finishes the batch at hand)."""
     size = batch_size or runtime.settings.core("pipeline").batch_size
     total = ProcessStats()
     batches = 0
     while max_batches is None or batches < max_batches:
+        if stop is not None and stop():
+            break
         with runtime.db.session() as session:
             batch = claim_batch(runtime, session, size)
             if not batch:

@@ -121,7 +121,7 @@ class Worker:
         if self.poll and (force or now - self._last_poll >= config.poll_interval.total_seconds()):
             self._last_poll = now
             figures["polled"] = poll_channels(self.runtime).stored
-        processed = pipeline.process_pending(self.runtime)
+        processed = pipeline.process_pending(self.runtime, stop=self._stop.is_set)
         figures["processed"] = processed.raw_events
         figures["failed"] = processed.failed
         figures["sent"] = outbox.drain(self.runtime).sent

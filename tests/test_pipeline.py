@@ -13,6 +13,7 @@ from careline.testing.channel import delivery, message
 from careline.testing.databases import reset_database
 from careline.testing.flow import deliver
 from careline.types import ConversationStatus
+from careline.worker import Worker
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, func, select
@@ -408,3 +409,20 @@ def test_how_deliveries_are_batched_does_not_change_the_threads(
                 )
             )
     assert outcomes[0] == outcomes[1]
+
+
+def test_processing_stops_between_batches_when_asked(careline_runtime) -> None:
+    runtime = careline_runtime()
+    for n in range(5):
+        deliver(runtime, "testchannel", delivery(message(f"m{n}", thread=f"t{n}")))
+    asked: list[bool] = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return len(asked) > 1  # after the first batch
+
+    assert pipeline.process_pending(runtime, batch_size=2, stop=stop).raw_events == 2
+    worker = Worker(runtime, poll=False)
+    worker.stop()  # a worker shutting down takes no new batch
+    assert worker.run_once(force=True)["processed"] == 0
+    assert pipeline.process_pending(runtime, batch_size=2).raw_events == 3
