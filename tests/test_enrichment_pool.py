@@ -117,12 +117,6 @@ def enrichers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Modul
     sys.modules.pop("pool_test_enrichers", None)
 
 
-def _close(runtime: Any) -> None:
-    pool = runtime.enrichment_pool()
-    if pool is not None:
-        pool.close()
-
-
 def _item(n: int, text: str) -> InboundMessage:
     return InboundMessage(
         channel="testchannel",
@@ -151,10 +145,7 @@ def test_the_pool_answers_what_enriching_in_process_answers(careline_runtime, en
         assert [ahead.take(item) for item in items] == [enrich(runtime, item) for item in items]
         assert not ahead.broken
 
-    try:
-        answers_alike()
-    finally:
-        pool.close()
+    answers_alike()
 
 
 def _stored(runtime: Any, prefix: str) -> list[tuple[Any, ...]]:
@@ -184,16 +175,18 @@ def _stored(runtime: Any, prefix: str) -> list[tuple[Any, ...]]:
         ]
 
 
+def _one_each(texts: list[str], prefix: str = "m") -> list[bytes]:
+    """A delivery per text, each from its own customer in its own thread (``{prefix}{n}``)."""
+    return [
+        delivery(message(f"{prefix}{n}", author=f"{prefix}u{n}", thread=f"{prefix}t{n}", text=t))
+        for n, t in enumerate(texts)
+    ]
+
+
 def _deliveries(prefix: str) -> list[bytes]:
     """Each text once in its own thread, then a second message in the first thread."""
-    bodies = [
-        delivery(message(f"{prefix}{n}", author=f"{prefix}u{n}", thread=f"{prefix}t{n}", text=t))
-        for n, t in enumerate(TEXTS)
-    ]
-    bodies.append(
-        delivery(message(f"{prefix}x", author=f"{prefix}u0", thread=f"{prefix}t0", text=TEXTS[4]))
-    )
-    return bodies
+    second = message(f"{prefix}x", author=f"{prefix}u0", thread=f"{prefix}t0", text=TEXTS[4])
+    return [*_one_each(TEXTS, prefix), delivery(second)]
 
 
 def test_the_pipeline_stores_the_same_with_enrichment_processes(
@@ -201,12 +194,9 @@ def test_the_pipeline_stores_the_same_with_enrichment_processes(
 ) -> None:
     plugins = ("careline-insights", "careline-routing", "careline-escalation")
     with_pool = careline_runtime(*plugins, enrichers.Marker(), config=ONE_PROCESS)
-    try:
-        stats = deliver_and_process(with_pool, "testchannel", *_deliveries("p"))
-        pool = with_pool.enrichment_pool()
-        assert pool is not None and pool.answered == len(TEXTS) + 1  # the processes did it
-    finally:
-        _close(with_pool)
+    stats = deliver_and_process(with_pool, "testchannel", *_deliveries("p"))
+    pool = with_pool.enrichment_pool()
+    assert pool is not None and pool.answered == len(TEXTS) + 1  # the processes did it
     in_process = careline_runtime(*plugins, enrichers.Marker(), config={"pipeline": {}})
     assert in_process.enrichment_pool() is None
     reference = deliver_and_process(in_process, "testchannel", *_deliveries("r"))
@@ -218,14 +208,8 @@ def test_a_hook_error_fails_its_raw_event_alone_with_the_same_error(
     careline_runtime, enrichers
 ) -> None:
     runtime = careline_runtime(enrichers.Failing(), config=ONE_PROCESS)
-    try:
-        bodies = [
-            delivery(message(f"m{n}", author=f"u{n}", thread=f"t{n}", text=text))
-            for n, text in enumerate(["fine", "boom goes the order", "fine again"])
-        ]
-        stats = deliver_and_process(runtime, "testchannel", *bodies)
-    finally:
-        _close(runtime)
+    bodies = _one_each(["fine", "boom goes the order", "fine again"])
+    stats = deliver_and_process(runtime, "testchannel", *bodies)
     assert (stats.messages, stats.failed) == (2, 1)
     with runtime.db.session() as session:
         failed = session.exec(select(RawEvent).where(RawEvent.status == "failed")).one()
@@ -236,21 +220,15 @@ def test_what_cannot_travel_back_fails_or_is_enriched_item_by_item(
     careline_runtime, enrichers
 ) -> None:
     runtime = careline_runtime(enrichers.OddAnswer(), config=ONE_PROCESS)
-    try:
-        bodies = [
-            delivery(message(f"m{n}", author=f"u{n}", thread=f"t{n}", text=text))
-            for n, text in enumerate(["fine", "an odd one", "a strange one", "fine again"])
-        ]
-        stats = deliver_and_process(runtime, "testchannel", *bodies)
-        pool = runtime.enrichment_pool()
-        assert pool is not None and not pool.disabled
-        assert pool.answered == 3  # all but the odd answer, which was computed in process
-    finally:
-        _close(runtime)
+    bodies = _one_each(["fine", "an odd one", "a strange one", "fine again"])
+    stats = deliver_and_process(runtime, "testchannel", *bodies)
+    pool = runtime.enrichment_pool()
+    assert pool is not None and not pool.disabled
+    assert pool.answered == 3  # all but the odd answer, which was computed in process
     assert (stats.messages, stats.failed) == (3, 1)
     with runtime.db.session() as session:
         failed = session.exec(select(RawEvent).where(RawEvent.status == "failed")).one()
-        odd = session.exec(select(Conversation).where(Conversation.thread_key == "t1")).one()
+        odd = session.exec(select(Conversation).where(Conversation.thread_key == "mt1")).one()
     assert failed.error == "TwoArgumentError: strange at m2"  # as in process
     assert odd.tags == ["odd"]
 
@@ -269,23 +247,17 @@ def test_after_close_the_pipeline_enriches_in_process(careline_runtime) -> None:
 
 def test_a_dead_process_loses_nothing_and_is_replaced(careline_runtime, enrichers, caplog) -> None:
     runtime = careline_runtime("careline-insights", enrichers.Dying(), config=ONE_PROCESS)
-    try:
-        first = [
-            delivery(message(f"a{n}", author=f"a{n}", thread=f"a{n}", text=text))
-            for n, text in enumerate(["hello", "I will die waiting for this refund", "bye"])
-        ]
-        with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
-            stats = deliver_and_process(runtime, "testchannel", *first)
-        assert (stats.messages, stats.failed) == (3, 0)
-        assert "an enrichment process died" in caplog.text
-        pool = runtime.enrichment_pool()
-        assert pool is not None and not pool.disabled
-        second = [delivery(message("b0", author="b0", thread="b0", text="my parcel is late"))]
-        assert deliver_and_process(runtime, "testchannel", *second).messages == 1
-        ahead = pool.ahead([_item(99, "are you there?")])
-        assert ahead.take(_item(99, "are you there?")) is not None  # a new process answers
-    finally:
-        _close(runtime)
+    first = _one_each(["hello", "I will die waiting for this refund", "bye"], prefix="a")
+    with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
+        stats = deliver_and_process(runtime, "testchannel", *first)
+    assert (stats.messages, stats.failed) == (3, 0)
+    assert "an enrichment process died" in caplog.text
+    pool = runtime.enrichment_pool()
+    assert pool is not None and not pool.disabled
+    second = _one_each(["my parcel is late"], prefix="b")
+    assert deliver_and_process(runtime, "testchannel", *second).messages == 1
+    ahead = pool.ahead([_item(99, "are you there?")])
+    assert ahead.take(_item(99, "are you there?")) is not None  # a new process answers
     with runtime.db.session() as session:
         sentiments = session.exec(select(Message.sentiment)).all()
     assert len(sentiments) == 4 and all(s is not None for s in sentiments)
@@ -305,19 +277,15 @@ def test_processes_that_cannot_start_stop_being_tried(careline_runtime, caplog) 
     pool = runtime.enrichment_pool()
     assert isinstance(pool, EnrichmentPool)
     pool._specs = [*pool._specs, type(pool._specs[0])("missing", module="no_such_module_here")]
-    try:
-        with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
-            for n in range(GIVE_UP_AFTER):
-                assert not pool.disabled
-                body = delivery(message(f"m{n}", author=f"u{n}", thread=f"t{n}", text="hi"))
-                assert deliver_and_process(runtime, "testchannel", body).messages == 1
-        assert pool.disabled
-        assert caplog.text.count("an enrichment process died") == GIVE_UP_AFTER - 1
-        assert f"died in {GIVE_UP_AFTER} batches in a row" in caplog.text
-        last = deliver_and_process(runtime, "testchannel", delivery(message("z", text="hello")))
-        assert last.messages == 1
-    finally:
-        pool.close()
+    with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
+        for body in _one_each(["hi"] * GIVE_UP_AFTER):
+            assert not pool.disabled
+            assert deliver_and_process(runtime, "testchannel", body).messages == 1
+    assert pool.disabled
+    assert caplog.text.count("an enrichment process died") == GIVE_UP_AFTER - 1
+    assert f"died in {GIVE_UP_AFTER} batches in a row" in caplog.text
+    last = deliver_and_process(runtime, "testchannel", delivery(message("z", text="hello")))
+    assert last.messages == 1
 
 
 # --- the processes' lifetime ------------------------------------------------------------------
