@@ -52,14 +52,6 @@ GIVE_UP_AFTER = 3
 """Batches in a row under which the processes broke before enrichment stays in process."""
 
 
-@dataclass(frozen=True, slots=True)
-class EnrichInProcess:
-    """A pool process could not send this item's answer back (it does not pickle): the
-    pipeline enriches the item itself."""
-
-    reason: str
-
-
 class EnrichmentProcessError(Exception):
     """A hook's error that could not travel back from an enrichment process, re-created under
     its own class name and text (so the raw event records what enriching in process would)."""
@@ -124,7 +116,7 @@ def plugin_specs(pm: pluggy.PluginManager) -> list[PluginSpec] | None:
 
 
 # --- inside a pool process --------------------------------------------------------------------
-_process_runtime: Any = None
+_plugins: tuple[pluggy.PluginManager, Settings] | None = None
 
 
 def _start(settings: Settings, specs: list[PluginSpec]) -> None:
@@ -134,7 +126,7 @@ def _start(settings: Settings, specs: list[PluginSpec]) -> None:
     stops, so the processes ignore it. They exit when that process is gone, however it ended
     (killed, out of memory), instead of waiting for work forever.
     """
-    global _process_runtime
+    global _plugins
     from careline import hookspecs
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -146,7 +138,7 @@ def _start(settings: Settings, specs: list[PluginSpec]) -> None:
     pm.add_hookspecs(hookspecs)
     for spec in specs:
         pm.register(spec.load(), name=spec.name)
-    _process_runtime = types.SimpleNamespace(pm=pm, settings=settings)
+    _plugins = (pm, settings)
 
 
 def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
@@ -154,23 +146,26 @@ def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
     os._exit(0)
 
 
-Answer = Enrichment | EnrichmentFailed | EnrichInProcess
+Answer = Enrichment | EnrichmentFailed | None
+"""What a pool process sends back for one message: its enrichment, its hook's error, or
+``None`` when the answer cannot travel back (the pipeline's process enriches it itself)."""
 
 
 def _enrich_chunk(items: list[InboundMessage]) -> list[Answer]:
-    """Enrich ``items`` in this pool process; an item whose hook raised gets its error, an item
-    whose answer cannot travel back is left to the pipeline's process."""
-    from careline.pipeline_batch import enrich
+    """Enrich ``items`` in this pool process (see :data:`Answer`)."""
+    from careline.pipeline_batch import enrich_with
 
+    assert _plugins is not None, "not a started enrichment process"
+    pm, settings = _plugins
     answers: list[Answer] = []
     for item in items:
         try:
-            answer: Answer = enrich(_process_runtime, item)
+            answer = enrich_with(pm, settings, item)
         except Exception as exc:
             error = exc if _travels(exc) else None
             answers.append(EnrichmentFailed(error, type(exc).__name__, str(exc)))
             continue
-        answers.append(answer if _travels(answer) else EnrichInProcess("unpicklable answer"))
+        answers.append(answer if _travels(answer) else None)
     return answers
 
 
@@ -185,7 +180,7 @@ def _travels(value: object) -> bool:
 
 
 def _ready() -> bool:
-    return _process_runtime is not None
+    return _plugins is not None
 
 
 # --- in the pipeline's process ----------------------------------------------------------------
@@ -229,7 +224,7 @@ class EnrichmentsAhead:
         except Exception as exc:  # e.g. the chunk's messages could not be pickled
             log.debug("enriching in process: %s", exc)
             return None
-        if isinstance(answer, EnrichInProcess):
+        if answer is None:
             return None
         self.answered.add((item.channel, item.external_id))
         if isinstance(answer, EnrichmentFailed):

@@ -40,6 +40,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 if TYPE_CHECKING:
+    import pluggy
+    from careline.config import Settings
     from careline.enrichment_pool import EnrichmentsAhead
     from careline.runtime import Runtime
 
@@ -144,11 +146,15 @@ def _flatten(results: Iterable[Any]) -> list[Any]:
 # --- rules shared with the ORM paths ----------------------------------------------------------
 def enrich(runtime: Runtime, item: InboundMessage) -> Enrichment:
     """Merge every enrichment hook's answer (first non-empty scalar wins, lists combine)."""
+    return enrich_with(runtime.pm, runtime.settings, item)
+
+
+def enrich_with(pm: pluggy.PluginManager, settings: Settings, item: InboundMessage) -> Enrichment:
+    """:func:`enrich` with the plugins and settings given (an enrichment process has no
+    runtime)."""
     answers = [
         answer
-        for answer in runtime.pm.hook.careline_enrich_message(
-            message=item, settings=runtime.settings
-        )
+        for answer in pm.hook.careline_enrich_message(message=item, settings=settings)
         if answer is not None
     ]
     if not answers:
