@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from careline_escalation.phrases import AnchorIndex, FoldedText, PhraseMatcher, fold
+from careline_escalation.phrases import AnchorIndex, compile_phrases, fold
 
 K = TypeVar("K", bound=Hashable)
 
@@ -35,10 +35,10 @@ class PhraseSets(Generic[K]):
         phrases: list[str] = []
         patterns: list[re.Pattern[str]] = []
         for name, members in sets.items():
-            matcher = PhraseMatcher.compile(members)
-            names.extend([name] * len(matcher.phrases))
-            phrases.extend(matcher.phrases)
-            patterns.extend(matcher.patterns)
+            unique, compiled = compile_phrases(members)
+            names.extend([name] * len(unique))
+            phrases.extend(unique)
+            patterns.extend(compiled)
         return cls(
             names=tuple(names),
             phrases=tuple(phrases),
@@ -46,7 +46,7 @@ class PhraseSets(Generic[K]):
             _index=AnchorIndex.build(phrases),
         )
 
-    def find(self, text: str | FoldedText) -> dict[K, str]:
+    def find(self, text: str) -> dict[K, str]:
         """The first phrase of each set that ``text`` contains; sets it contains none of are
         left out."""
         folded, words = fold(text)

@@ -5,9 +5,10 @@ words, separated by any whitespace, ignoring case (Unicode case folding, so "STR
 "Straße"). A word ending in ``*`` matches any word starting with it. "sue" therefore never
 matches "issue", and "lawyer*" matches "lawyers".
 
-Every message is checked against every category's phrases, so :class:`PhraseMatcher` first
-narrows the phrases down by the text's words (:class:`AnchorIndex`: a set lookup per word) and
-runs the regular expressions of the few phrases left; see :func:`anchor`.
+Every message is checked against every category's phrases, so the phrases are first narrowed
+down by the text's words (:class:`AnchorIndex`: a set lookup per word) and only the regular
+expressions of the few left run; see :func:`anchor`. :class:`PhraseMatcher` does this for one
+set, :class:`~careline_escalation.phrase_sets.PhraseSets` for all of a message's sets at once.
 """
 
 from __future__ import annotations
@@ -82,25 +83,8 @@ def anchor(phrase: str) -> Anchor | None:
     return Anchor(run, prefix, frozenset(whole))
 
 
-@dataclass(frozen=True, slots=True)
-class FoldedText:
-    """A text case-folded once, with its words, to be checked against many matchers."""
-
-    folded: str
-    words: tuple[str, ...]
-
-    @classmethod
-    def of(cls, text: str) -> FoldedText:
-        """Fold ``text`` and split it into runs of word characters (in order, repeats kept)."""
-        folded, words = fold(text)
-        return cls(folded, tuple(words))
-
-
-def fold(text: str | FoldedText) -> tuple[str, Sequence[str]]:
-    """``text`` case-folded, and its runs of word characters, as :class:`FoldedText` has them
-    (a text checked once needs no :class:`FoldedText` built)."""
-    if isinstance(text, FoldedText):
-        return text.folded, text.words
+def fold(text: str) -> tuple[str, Sequence[str]]:
+    """``text`` case-folded, and its runs of word characters (in order, repeats kept)."""
     folded = text.casefold()
     return folded, (ASCII_WORD_RUN if folded.isascii() else WORD_RUN).findall(folded)
 
@@ -169,6 +153,14 @@ class AnchorIndex:
         return sorted(found)
 
 
+def compile_phrases(
+    phrases: Iterable[str],
+) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    """``phrases`` validated, without repeats (order kept), and their patterns."""
+    unique = tuple(dict.fromkeys(validate_phrase(p) for p in phrases))
+    return unique, tuple(phrase_pattern(p) for p in unique)
+
+
 @dataclass(frozen=True)
 class PhraseMatcher:
     """A compiled set of phrases; :meth:`find` names the first one a text contains."""
@@ -180,14 +172,10 @@ class PhraseMatcher:
     @classmethod
     def compile(cls, phrases: Iterable[str]) -> PhraseMatcher:
         """Compile ``phrases`` (duplicates ignored, order kept)."""
-        unique = tuple(dict.fromkeys(validate_phrase(p) for p in phrases))
-        return cls(
-            phrases=unique,
-            patterns=tuple(phrase_pattern(p) for p in unique),
-            _index=AnchorIndex.build(unique),
-        )
+        unique, patterns = compile_phrases(phrases)
+        return cls(phrases=unique, patterns=patterns, _index=AnchorIndex.build(unique))
 
-    def find(self, text: str | FoldedText) -> str | None:
+    def find(self, text: str) -> str | None:
         """The first phrase (as configured) that ``text`` contains, else ``None``."""
         folded, words = fold(text)
         for index in self._index.candidates(words):

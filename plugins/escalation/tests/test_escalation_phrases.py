@@ -8,7 +8,6 @@ from careline_escalation.phrase_sets import PhraseSets
 from careline_escalation.phrases import (
     ASCII_WORD_RUN,
     WORD_RUN,
-    FoldedText,
     PhraseMatcher,
     fold,
     phrase_pattern,
@@ -120,7 +119,6 @@ def test_folding_splits_any_text_into_its_unicode_word_runs(text: str) -> None:
     folded, words = fold(text)
     assert folded == text.casefold()
     assert list(words) == WORD_RUN.findall(folded)
-    assert FoldedText.of(text) == FoldedText(folded, tuple(words))
 
 
 def test_the_ascii_word_characters_are_the_unicode_ones() -> None:
@@ -157,7 +155,6 @@ def test_narrowing_by_words_finds_what_scanning_every_pattern_finds(
     matcher = PhraseMatcher.compile(phrases)
     expected = first_match_by_scanning(phrases, text)
     assert matcher.find(text) == expected
-    assert matcher.find(FoldedText.of(text)) == expected
 
 
 @settings(max_examples=200)
@@ -210,7 +207,6 @@ def test_one_index_over_several_sets_finds_what_each_set_finds(
     combined = PhraseSets.compile(sets)
     expected = first_match_of_each_set(sets, text)
     assert combined.find(text) == expected
-    assert combined.find(FoldedText.of(text)) == expected
 
 
 @settings(max_examples=200)
