@@ -27,6 +27,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 import types
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
@@ -50,6 +51,9 @@ takes the processes less time than the pipeline spends on the one before."""
 
 GIVE_UP_AFTER = 3
 """Batches in a row under which the processes broke before enrichment stays in process."""
+
+WARM_UP_SECONDS = 120
+"""How long :meth:`EnrichmentPool.warm_up` waits for every process to answer."""
 
 
 class EnrichmentProcessError(Exception):
@@ -179,8 +183,10 @@ def _travels(value: object) -> bool:
     return True
 
 
-def _ready() -> bool:
-    return _plugins is not None
+def _ready() -> int:
+    """This process's id, once its plugins are loaded (and Ctrl-C is ignored)."""
+    assert _plugins is not None, "not a started enrichment process"
+    return os.getpid()
 
 
 # --- in the pipeline's process ----------------------------------------------------------------
@@ -277,10 +283,27 @@ class EnrichmentPool:
         return self._executor
 
     def warm_up(self) -> None:
-        """Start every process now and wait until each has loaded its plugins."""
+        """Start every process now and wait until each has loaded its plugins.
+
+        Each must answer: the first one ready could answer for all, while another is still
+        starting — and would print a traceback if Ctrl-C came then.
+        """
         executor = self._started()
-        for future in [executor.submit(_ready) for _ in range(self.processes)]:
-            future.result()
+        answered: set[int] = set()
+        deadline = time.monotonic() + WARM_UP_SECONDS
+        while len(answered) < self.processes:
+            asked = [executor.submit(_ready) for _ in range(self.processes)]
+            answered.update(future.result() for future in asked)
+            if time.monotonic() > deadline:
+                log.warning(
+                    "%d of %d enrichment processes answered in %d s",
+                    len(answered),
+                    self.processes,
+                    WARM_UP_SECONDS,
+                )
+                return
+            if len(answered) < self.processes:
+                time.sleep(0.01)
 
     def ahead(self, items: Sequence[InboundMessage]) -> EnrichmentsAhead:
         """Start enriching the customer messages among ``items``."""
