@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -22,7 +23,15 @@ from careline.models import Conversation, Message, RawEvent
 from careline.pipeline_batch import enrich
 from careline.testing.channel import delivery, message
 from careline.testing.flow import deliver_and_process
-from careline.types import Author, Direction, InboundMessage, Source, Visibility
+from careline.types import (
+    Author,
+    Direction,
+    Enrichment,
+    InboundMessage,
+    PersonalDataMatch,
+    Source,
+    Visibility,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
@@ -130,6 +139,31 @@ def _item(n: int, text: str) -> InboundMessage:
         text=text,
         created_at=T0 + timedelta(seconds=n),
     )
+
+
+MESSAGES = st.builds(
+    InboundMessage,
+    author=st.builds(Author, followers=st.none() | st.integers(min_value=0)),
+    created_at=st.datetimes(timezones=st.just(UTC)),
+    attachments=st.lists(st.text(max_size=20), max_size=3).map(tuple),
+    raw=st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=10), max_size=3),
+)
+ENRICHMENTS = st.builds(
+    Enrichment,
+    topics=st.lists(st.text(max_size=10), max_size=3).map(tuple),
+    topic_scores=st.dictionaries(st.text(max_size=10), st.floats(allow_nan=False), max_size=3),
+    personal_data=st.lists(st.builds(PersonalDataMatch), max_size=3).map(tuple),
+    tags=st.lists(st.text(max_size=10), max_size=3).map(tuple),
+    attributes=st.dictionaries(st.text(max_size=10), st.integers(), max_size=3),
+)
+
+
+@given(st.lists(MESSAGES | ENRICHMENTS, max_size=5))
+def test_messages_and_enrichments_arrive_in_another_process_as_they_left(values) -> None:
+    """What travels to and from the enrichment processes is pickled field by field."""
+    arrived = pickle.loads(pickle.dumps(values))
+    assert arrived == values
+    assert [type(value) for value in arrived] == [type(value) for value in values]
 
 
 def test_the_pool_answers_what_enriching_in_process_answers(careline_runtime, enrichers) -> None:
