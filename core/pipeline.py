@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from careline import events
+from careline.bulk_write import update_rows
 from careline.channels import ParseError
 from careline.models import Conversation, Message, RawEvent
 from careline.pipeline_batch import CLOSED_STATUSES as CLOSED_STATUSES
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("careline.pipeline")
 
 CONFLICT_RETRIES = 3
+OUTCOME_COLUMNS = ("status", "error", "processed_at", "attempts")
+"""What processing writes on a raw event. (``attempts`` is counted from the claimed row: no other
+worker changes it meanwhile, as the row stays claimed, locked on PostgreSQL, until the commit.)"""
 
 
 def worker_name() -> str:
@@ -78,13 +82,14 @@ class ClaimedEvent:
     id: int
     channel: str
     body: bytes
+    attempts: int
 
 
 # --- claiming ---------------------------------------------------------------------------------
 def claim_batch(runtime: Runtime, session: Session, limit: int) -> list[ClaimedEvent]:
     """Pending raw events in id order; on PostgreSQL locked so other workers skip them."""
     query = (
-        sa.select(RAW_EVENT.c.id, RAW_EVENT.c.channel, RAW_EVENT.c.body)
+        sa.select(RAW_EVENT.c.id, RAW_EVENT.c.channel, RAW_EVENT.c.body, RAW_EVENT.c.attempts)
         .where(RAW_EVENT.c.status == "pending")
         .order_by(RAW_EVENT.c.id)
         .limit(limit)
@@ -92,7 +97,7 @@ def claim_batch(runtime: Runtime, session: Session, limit: int) -> list[ClaimedE
     if runtime.db.supports_row_claims:
         query = query.with_for_update(skip_locked=True)
     rows = session.connection().execute(query)
-    return [ClaimedEvent(row.id, row.channel, row.body) for row in rows]
+    return [ClaimedEvent(row.id, row.channel, row.body, row.attempts) for row in rows]
 
 
 def process_pending(
@@ -149,24 +154,15 @@ def process_batch(
             stats.duplicates += outcome.duplicates
         rows.append(
             {
-                "raw_id": raw.id,
-                "new_status": "failed" if error else "done",
-                "new_error": error[:2000] if error else None,
-                "new_processed_at": runtime.now(),
+                "id": raw.id,
+                "status": "failed" if error else "done",
+                "error": error[:2000] if error else None,
+                "processed_at": runtime.now(),
+                "attempts": raw.attempts + 1,
             }
         )
     if rows:
-        session.connection().execute(
-            RAW_EVENT.update()
-            .where(RAW_EVENT.c.id == sa.bindparam("raw_id"))
-            .values(
-                status=sa.bindparam("new_status"),
-                error=sa.bindparam("new_error"),
-                processed_at=sa.bindparam("new_processed_at"),
-                attempts=RAW_EVENT.c.attempts + 1,
-            ),
-            rows,
-        )
+        update_rows(session.connection(), RAW_EVENT, rows, OUTCOME_COLUMNS)
     return stats
 
 

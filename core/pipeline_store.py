@@ -14,16 +14,15 @@ held, so ids still grow per thread across workers.
 
 from __future__ import annotations
 
-import operator
-import weakref
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from careline.bulk_write import insert_rows, update_rows
 from careline.models import (
     Contact,
     Conversation,
@@ -32,7 +31,6 @@ from careline.models import (
     Identity,
     Message,
     RawEvent,
-    UTCDateTime,
 )
 from careline.services.views import REPEAT_CONTACT_LOOKBACK, count_previous
 from careline.types import ConversationStatus, Priority, Source, Visibility
@@ -130,10 +128,6 @@ class ConversationRow:
         defaults.update(values)
         return cls(defaults, new=True)
 
-    def values(self) -> dict[str, Any]:
-        """The columns, as a row to write."""
-        return {name: getattr(self, name) for name in CONVERSATION_COLUMNS}
-
     def copy_from(self, stored: Conversation) -> None:
         """Take over every column of the stored conversation (after the ORM changed it)."""
         for name in CONVERSATION_COLUMNS:
@@ -161,10 +155,6 @@ class IdentityRow:
             setattr(self, name, values[name])
         self.new = new
 
-    def values(self) -> dict[str, Any]:
-        """The columns, as a row to write."""
-        return {name: getattr(self, name) for name in IDENTITY_COLUMNS}
-
 
 @dataclass(slots=True)
 class ContactRow:
@@ -175,16 +165,6 @@ class ContactRow:
     attributes: dict[str, Any]
     created_at: datetime
     merged_into_id: int | None = None
-
-    def values(self) -> dict[str, Any]:
-        """The columns, as a row to write."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "attributes": self.attributes,
-            "created_at": self.created_at,
-            "merged_into_id": self.merged_into_id,
-        }
 
 
 @dataclass
@@ -577,10 +557,12 @@ class BatchStore:
                 identity.new = False
             self._new_identities = []
         if self._changed_identities:
-            _update(
+            changed_identities = self._changed_identities
+            update_rows(
                 connection,
                 IDENTITY,
-                [self._changed_identities[k].values() for k in sorted(self._changed_identities)],
+                [changed_identities[k] for k in sorted(changed_identities)],
+                [name for name in IDENTITY_COLUMNS if name != "id"],
             )
             self._changed_identities = {}
         if self._new_conversations:
@@ -590,7 +572,12 @@ class BatchStore:
             self._new_conversations = []
         if self._changed_conversations:
             changed = self._changed_conversations
-            _update(connection, CONVERSATION, [changed[k].values() for k in sorted(changed)])
+            update_rows(
+                connection,
+                CONVERSATION,
+                [changed[k] for k in sorted(changed)],
+                [name for name in CONVERSATION_COLUMNS if name != "id"],
+            )
             self._changed_conversations = {}
         if self._escalations:
             insert_rows(connection, ESCALATION, self._escalations)
@@ -603,138 +590,3 @@ class BatchStore:
         if self._events:
             insert_rows(connection, EVENT, self._events, with_id=False)
             self._events = []
-
-
-class _Insert:
-    """``INSERT`` of many full rows of one table.
-
-    On SQLite the rows go straight to the driver's ``executemany``, each value converted by its
-    column's own bind processor (what SQLAlchemy would do, without its per-row bookkeeping);
-    elsewhere through SQLAlchemy's ``insertmanyvalues``. Rows are mappings, or objects whose
-    attributes are the columns.
-    """
-
-    def __init__(self, dialect: sa.Dialect, table: sa.Table, names: tuple[str, ...]) -> None:
-        self.table = table
-        self.names = names
-        self.sql: str | None = None
-        self.converters: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
-        if dialect.name == "sqlite":
-            compiled = table.insert().compile(dialect=dialect, column_keys=list(self.names))
-            assert compiled.positional and compiled.positiontup is not None
-            columns = table.columns
-            self.names = tuple(compiled.positiontup)
-            self.sql = compiled.string
-            processors = (
-                _quick(
-                    columns[name].type,
-                    columns[name].type.dialect_impl(dialect).bind_processor(dialect),
-                )
-                for name in self.names
-            )
-            self.converters = tuple(
-                (position, process)
-                for position, process in enumerate(processors)
-                if process is not None
-            )
-        self.items = operator.itemgetter(*self.names)
-        self.attributes = operator.attrgetter(*self.names)
-
-    def __call__(self, connection: sa.Connection, rows: Sequence[Any]) -> None:
-        take = self.items if isinstance(rows[0], Mapping) else self.attributes
-        if self.sql is None:
-            names = self.names
-            connection.execute(
-                self.table.insert(), [dict(zip(names, take(r), strict=True)) for r in rows]
-            )
-            return
-        converters = self.converters
-        values = []
-        for row in rows:
-            line = list(take(row))
-            for position, process in converters:
-                line[position] = process(line[position])
-            values.append(tuple(line))
-        connection.exec_driver_sql(self.sql, values)
-
-
-def _quick(column_type: Any, process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """``process``, answering at once for the values rows are full of (``None``, ``[]``, ``{}``,
-    UTC times)."""
-    if process is None:
-        return None
-    convert = process
-    if isinstance(column_type, sa.JSON):
-        empty_list, empty_dict = convert([]), convert({})
-
-        def json_value(value: Any) -> Any:
-            if not value:
-                if value.__class__ is list:
-                    return empty_list
-                if value.__class__ is dict:
-                    return empty_dict
-            return convert(value)
-
-        return json_value
-    if isinstance(column_type, UTCDateTime) and _same_text(convert, _sqlite_utc_text):
-        return _sqlite_utc_text
-    if convert(None) is not None:
-        return convert
-
-    def value_or_none(value: Any) -> Any:
-        return None if value is None else convert(value)
-
-    return value_or_none
-
-
-def _sqlite_utc_text(value: datetime | None) -> str | None:
-    """An aware time as SQLite stores a :class:`UTCDateTime` (naive UTC text, microseconds)."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; careline stores UTC times")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
-def _same_text(convert: Callable[[Any], Any], faster: Callable[[Any], Any]) -> bool:
-    """True when ``faster`` writes exactly what the column's own processor writes."""
-    samples = [
-        None,
-        datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
-        datetime(987, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
-        datetime(2026, 3, 29, 1, 30, 15, 123, tzinfo=timezone(timedelta(hours=-7, minutes=-30))),
-    ]
-    return all(convert(value) == faster(value) for value in samples)
-
-
-_INSERTS: weakref.WeakKeyDictionary[sa.Dialect, dict[str, _Insert]] = weakref.WeakKeyDictionary()
-
-
-def insert_rows(
-    connection: sa.Connection, table: sa.Table, rows: Sequence[Any], *, with_id: bool = True
-) -> None:
-    """Insert ``rows`` in one statement: mappings of every column of ``table`` (but ``id``
-    unless ``with_id``), or objects with those attributes."""
-    inserts = _INSERTS.setdefault(connection.dialect, {})
-    key = f"{table.name}:{with_id}"
-    insert = inserts.get(key)
-    if insert is None:
-        names = tuple(c.name for c in table.columns if with_id or c.name != "id")
-        insert = inserts[key] = _Insert(connection.dialect, table, names)
-    insert(connection, rows)
-
-
-def _update(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """``UPDATE table SET <every column> WHERE id = …`` for each row, in one executemany."""
-    names = [name for name in rows[0] if name != "id"]
-    statement = (
-        table.update()
-        .where(table.c.id == sa.bindparam("row_id"))
-        .values({name: sa.bindparam(f"new_{name}") for name in names})
-    )
-    connection.execute(
-        statement,
-        [{"row_id": row["id"], **{f"new_{name}": row[name] for name in names}} for row in rows],
-    )
