@@ -120,14 +120,17 @@ _TEXTS_KEPT = 4096
 
 
 def _remembered_utc_text(value: datetime | None) -> str | None:
-    """:func:`_sqlite_utc_text`, remembering the latest times written.
+    """:func:`_sqlite_utc_text`, remembering the latest UTC times written.
 
     A message's time is written again as its conversation's, its events' and its SLA clocks',
-    and formatting a time costs twenty times a dictionary's look-up. Equal times are the same
-    instant, whose text is the same whatever the time zone they were given in.
+    and formatting a time costs twenty times a dictionary's look-up. Only times given in UTC are
+    remembered: two times in one other zone compare equal while an hour apart when the clocks go
+    back (``fold``), and would share a text.
     """
     if value is None:
         return None
+    if value.tzinfo is not UTC:
+        return _sqlite_utc_text(value)
     text = _TEXTS.get(value)
     if text is None:
         text = _sqlite_utc_text(value)
