@@ -7,9 +7,10 @@ hook returns into storage and appends an event for it.
 
 from __future__ import annotations
 
+import copyreg
 import enum
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -24,11 +25,14 @@ def _pickled_as_fields(cls: type[_Pickled]) -> type[_Pickled]:
     and the messages and enrichments that travel to and from enrichment processes by the
     thousand would spend twice as long in ``pickle`` (see :mod:`careline.enrichment_pool`).
     """
-    names = [item.name for item in fields(cls)]  # type: ignore[arg-type]
-    assert len(names) > 1, "an attrgetter of one name answers a value, not a tuple"
-    values = operator.attrgetter(*names)
+    found = fields(cls)  # type: ignore[arg-type]
+    assert len(found) > 1, "an attrgetter of one name answers a value, not a tuple"
+    assert all(item.init and not item.kw_only for item in found), "rebuilt by position"
+    values = operator.attrgetter(*(item.name for item in found))
 
-    def __reduce__(self: _Pickled) -> tuple[Callable[..., _Pickled], tuple[Any, ...]]:
+    def __reduce__(self: _Pickled) -> tuple[Any, ...]:
+        if type(self) is not cls:  # a subclass may add fields: pickled the dataclass way
+            return copyreg.__newobj__, (type(self),), self.__getstate__()  # type: ignore[attr-defined]
         return cls, values(self)
 
     cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]

@@ -3,6 +3,7 @@ enrichment in the pipeline's own process stores, and loses nothing when a proces
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import pickle
@@ -12,6 +13,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -156,6 +158,19 @@ ENRICHMENTS = st.builds(
     tags=st.lists(st.text(max_size=10), max_size=3).map(tuple),
     attributes=st.dictionaries(st.text(max_size=10), st.integers(), max_size=3),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredEnrichment(Enrichment):
+    """A plugin's own kind of enrichment, with a field of its own."""
+
+    score: float = 0.0
+
+
+def test_a_subclass_travels_with_its_own_fields() -> None:
+    answer = ScoredEnrichment(sentiment=0.5, topics=("refund",), score=0.25)
+    for arrived in (pickle.loads(pickle.dumps(answer)), copy.deepcopy(answer)):
+        assert type(arrived) is ScoredEnrichment and arrived == answer
 
 
 @given(st.lists(MESSAGES | ENRICHMENTS, max_size=5))
