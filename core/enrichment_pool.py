@@ -30,7 +30,7 @@ import threading
 import time
 import types
 from collections.abc import Sequence
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -293,7 +293,8 @@ class EnrichmentPool:
         deadline = time.monotonic() + WARM_UP_SECONDS
         while len(answered) < self.processes:
             asked = [executor.submit(_ready) for _ in range(self.processes)]
-            answered.update(future.result() for future in asked)
+            done, _ = wait(asked, timeout=max(0.0, deadline - time.monotonic()))
+            answered.update(future.result() for future in done)
             if time.monotonic() > deadline:
                 log.warning(
                     "%d of %d enrichment processes answered in %d s",
