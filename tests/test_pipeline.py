@@ -98,6 +98,9 @@ def test_bad_delivery_is_dead_lettered_and_replayable(careline_runtime) -> None:
     assert pipeline.replay(runtime, ids=[failed.id]) == 1
     assert pipeline.process_pending(runtime).failed == 1  # still bad, still kept
     assert count(runtime, RawEvent) == 2
+    with runtime.db.session() as session:
+        tried = {raw.status: raw.attempts for raw in session.exec(select(RawEvent)).all()}
+    assert tried == {"failed": 2, "done": 1}
 
 
 def test_a_plugin_exception_dead_letters_without_stopping(careline_runtime) -> None:
