@@ -102,6 +102,7 @@ class PipelineConfig(_Section):
     keep_deleted_text: bool = False
     batch_size: int = Field(default=200, ge=1, le=10_000)
     enrich_processes: int = Field(default=0, ge=0, le=64)
+    enrich_timeout: float = Field(default=60.0, gt=0, le=3600)
 
     _duration = field_validator("reopen_window", mode="before")(
         classmethod(lambda cls, v: parse_duration(v))

@@ -55,6 +55,9 @@ GIVE_UP_AFTER = 3
 WARM_UP_SECONDS = 120
 """How long :meth:`EnrichmentPool.warm_up` waits for every process to answer."""
 
+STOP_SECONDS = 10.0
+"""How long stopping the processes waits for them to exit before killing them."""
+
 
 class EnrichmentProcessError(Exception):
     """A hook's error that could not travel back from an enrichment process, re-created under
@@ -198,10 +201,15 @@ def wants_enrichment(item: InboundMessage) -> bool:
 class EnrichmentsAhead:
     """The enrichments being computed for one batch's messages."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = 60.0) -> None:
         self._pending: dict[tuple[str, str], tuple[InboundMessage, Future[Any], int]] = {}
+        self.timeout = timeout
+        """Seconds to wait for one answer before the processes count as stuck."""
         self.broken = False
-        """A pool process died under this batch (its messages are enriched in process)."""
+        """A pool process died or got stuck under this batch (its messages are enriched in
+        process)."""
+        self.stuck = False
+        """A pool process did not answer within :attr:`timeout`."""
         self.answered: set[tuple[str, str]] = set()
         """The messages (channel, external id) whose enrichment the processes delivered."""
 
@@ -214,14 +222,17 @@ class EnrichmentsAhead:
         """The enrichment of ``item`` (waiting for it), or ``None`` when the pipeline must
         enrich it itself. Raises the hook's error when a hook raised on it."""
         found = self._pending.get((item.channel, item.external_id))
-        if found is None:
+        if found is None or self.stuck:
             return None
         handed, future, index = found
         # a reply the core moved into its parent's thread is still the message the hooks saw
         if handed is not item and replace(handed, thread_key=item.thread_key) != item:
             return None
         try:
-            answer = future.result()[index]
+            answer = future.result(timeout=self.timeout)[index]
+        except TimeoutError:
+            self.broken = self.stuck = True
+            return None
         except BrokenProcessPool:
             self.broken = True
             return None
@@ -245,8 +256,12 @@ class EnrichmentPool:
     Used by the one thread that runs the pipeline; :meth:`close` may come from another.
     """
 
-    def __init__(self, settings: Settings, specs: list[PluginSpec], processes: int) -> None:
+    def __init__(
+        self, settings: Settings, specs: list[PluginSpec], processes: int, timeout: float = 60.0
+    ) -> None:
         self.processes = processes
+        self.timeout = timeout
+        """``[pipeline] enrich_timeout``: seconds to wait for one answer."""
         self._settings = settings
         self._specs = specs
         self._executor: ProcessPoolExecutor | None = None
@@ -261,7 +276,8 @@ class EnrichmentPool:
     def for_runtime(cls, runtime: Runtime) -> EnrichmentPool | None:
         """A pool for ``runtime`` as configured, or ``None`` (no processes asked for, nothing to
         enrich, or plugins or settings that cannot be sent)."""
-        processes = runtime.settings.core("pipeline").enrich_processes
+        pipeline = runtime.settings.core("pipeline")
+        processes = pipeline.enrich_processes
         if processes < 1:
             return None
         specs = plugin_specs(runtime.pm)
@@ -270,7 +286,7 @@ class EnrichmentPool:
         settings = portable_settings(runtime.settings)
         if settings is None:
             return None
-        return cls(settings, specs, processes)
+        return cls(settings, specs, processes, pipeline.enrich_timeout)
 
     def _started(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -309,10 +325,14 @@ class EnrichmentPool:
     def ahead(self, items: Sequence[InboundMessage]) -> EnrichmentsAhead:
         """Start enriching the customer messages among ``items``."""
         wanted = [item for item in items if wants_enrichment(item)]
-        ahead = EnrichmentsAhead()
+        ahead = EnrichmentsAhead(self.timeout)
         if self.disabled or self.closed:
             return ahead
         try:
+            if self._executor is None:
+                # [pipeline] enrich_timeout is for answering, not for starting and loading
+                # the plugins, which may take longer
+                self.warm_up()
             executor = self._started()
             offset, size = 0, FIRST_CHUNK
             while offset < len(wanted):
@@ -333,15 +353,21 @@ class EnrichmentPool:
             return
         self._breaks_in_a_row += 1
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            _stop(self._executor, patience=0.0 if ahead.stuck else STOP_SECONDS)
             self._executor = None
-        if self._breaks_in_a_row < GIVE_UP_AFTER:
+        if ahead.stuck:
+            log.warning(
+                "an enrichment process did not answer within %g s ([pipeline] enrich_timeout); "
+                "its batch was enriched in process, new processes start for the next batch",
+                self.timeout,
+            )
+        elif self._breaks_in_a_row < GIVE_UP_AFTER:
             log.warning("an enrichment process died; starting new ones for the next batch")
-        else:
+        if self._breaks_in_a_row >= GIVE_UP_AFTER:
             self.disabled = True
             log.error(
-                "the enrichment processes died in %d batches in a row (their errors went to "
-                "standard error); enriching in the pipeline's own process from now on",
+                "the enrichment processes died or got stuck in %d batches in a row (their errors "
+                "went to standard error); enriching in the pipeline's own process from now on",
                 GIVE_UP_AFTER,
             )
 
@@ -349,8 +375,23 @@ class EnrichmentPool:
         """Stop the processes; the pipeline enriches in its own process from now on."""
         self.closed = True
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            _stop(self._executor, patience=STOP_SECONDS)
             self._executor = None
+
+
+def _stop(executor: ProcessPoolExecutor, *, patience: float) -> None:
+    """Shut ``executor`` down, killing the processes that have not exited after ``patience``
+    seconds (one stuck in a hook never would, and shutting down would wait for it forever)."""
+    # The executor keeps its processes only privately; without them, shutting down cannot
+    # wait for them at all.
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + patience
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(STOP_SECONDS)
 
 
 def portable_settings(settings: Settings) -> Settings | None:

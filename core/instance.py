@@ -29,6 +29,8 @@ keep_deleted_text = false
 # Processes that enrich messages (sentiment, topics, personal data) beside the pipeline;
 # 1 takes most of its CPU time to a spare core.
 enrich_processes = 0
+# Seconds to wait for an enrichment process before replacing it as stuck.
+enrich_timeout = 60
 
 [outbox]
 max_attempts = 8

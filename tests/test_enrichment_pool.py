@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import multiprocessing
 import os
 import pickle
 import signal
@@ -74,6 +75,18 @@ class Dying:
     def careline_enrich_message(self, message):
         if "die" in message.text and multiprocessing.parent_process() is not None:
             os._exit(3)
+
+
+class Hanging:
+    """Never answers for texts with "hang", but only in a pool process (as a hook stuck on a
+    lock or a network call would)."""
+
+    @hookimpl
+    def careline_enrich_message(self, message):
+        if "hang" in message.text and multiprocessing.parent_process() is not None:
+            import time
+
+            time.sleep(3600)
 
 
 class OddAnswer:
@@ -312,6 +325,32 @@ def test_a_dead_process_loses_nothing_and_is_replaced(careline_runtime, enricher
     assert len(sentiments) == 4 and all(s is not None for s in sentiments)
 
 
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to see processes")
+def test_a_stuck_process_is_given_up_after_the_timeout_and_replaced(
+    careline_runtime, enrichers, caplog
+) -> None:
+    config = {"pipeline": {"enrich_processes": 1, "enrich_timeout": 1}}
+    runtime = careline_runtime("careline-insights", enrichers.Hanging(), config=config)
+    pool = runtime.enrichment_pool()
+    assert pool is not None
+    pool.warm_up()
+    (stuck,) = (child.pid for child in multiprocessing.active_children())
+    first = _one_each(["hello", "please hang on, my refund", "bye"], prefix="a")
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
+        stats = deliver_and_process(runtime, "testchannel", *first)
+    assert (stats.messages, stats.failed) == (3, 0)  # enriched in process instead
+    assert time.monotonic() - started < 30  # one timeout, not one per message
+    assert "did not answer within 1 s" in caplog.text
+    assert _wait_until_gone([stuck]) == []  # killed, not left behind
+    second = _one_each(["my parcel is late"], prefix="b")
+    assert deliver_and_process(runtime, "testchannel", *second).messages == 1
+    assert not pool.disabled and pool.answered >= 1  # new processes answer
+    with runtime.db.session() as session:
+        sentiments = session.exec(select(Message.sentiment)).all()
+    assert len(sentiments) == 4 and all(s is not None for s in sentiments)
+
+
 def test_a_plugin_that_cannot_be_pickled_keeps_enrichment_in_process(
     careline_runtime, enrichers
 ) -> None:
@@ -332,7 +371,7 @@ def test_processes_that_cannot_start_stop_being_tried(careline_runtime, caplog) 
             assert deliver_and_process(runtime, "testchannel", body).messages == 1
     assert pool.disabled
     assert caplog.text.count("an enrichment process died") == GIVE_UP_AFTER - 1
-    assert f"died in {GIVE_UP_AFTER} batches in a row" in caplog.text
+    assert f"died or got stuck in {GIVE_UP_AFTER} batches in a row" in caplog.text
     last = deliver_and_process(runtime, "testchannel", delivery(message("z", text="hello")))
     assert last.messages == 1
 
