@@ -392,8 +392,8 @@ if __name__ == "__main__":
         settings, get_plugin_manager(environ={"CARELINE_LOAD_PLUGINS": "careline-insights"})
     )
     runtime.enrichment_pool().warm_up()
-    print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
-    try:
+    try:  # before the pids are out: Ctrl-C may come as soon as they are
+        print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
         time.sleep(60)
     except KeyboardInterrupt:
         print("interrupted", flush=True)
