@@ -46,6 +46,9 @@ RAW_EVENT: sa.Table = RawEvent.__table__  # type: ignore[attr-defined]
 
 CONVERSATION_COLUMNS = tuple(column.name for column in CONVERSATION.columns)
 IDENTITY_COLUMNS = tuple(column.name for column in IDENTITY.columns)
+CONVERSATION_CHANGES = tuple(name for name in CONVERSATION_COLUMNS if name != "id")
+"""What writing a changed conversation sets: every column."""
+IDENTITY_CHANGES = tuple(name for name in IDENTITY_COLUMNS if name != "id")
 
 IN_CHUNK = 500
 """Values per ``IN (...)`` list, well below every database's parameter limit."""
@@ -562,7 +565,7 @@ class BatchStore:
                 connection,
                 IDENTITY,
                 [changed_identities[k] for k in sorted(changed_identities)],
-                [name for name in IDENTITY_COLUMNS if name != "id"],
+                IDENTITY_CHANGES,
             )
             self._changed_identities = {}
         if self._new_conversations:
@@ -576,7 +579,7 @@ class BatchStore:
                 connection,
                 CONVERSATION,
                 [changed[k] for k in sorted(changed)],
-                [name for name in CONVERSATION_COLUMNS if name != "id"],
+                CONVERSATION_CHANGES,
             )
             self._changed_conversations = {}
         if self._escalations:

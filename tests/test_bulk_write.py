@@ -9,7 +9,13 @@ import pytest
 import sqlalchemy as sa
 from careline.bulk_write import insert_rows, update_rows
 from careline.models import Contact, Conversation
-from careline.pipeline_store import CONVERSATION, CONVERSATION_COLUMNS, ContactRow, ConversationRow
+from careline.pipeline_store import (
+    CONVERSATION,
+    CONVERSATION_CHANGES,
+    CONVERSATION_COLUMNS,
+    ContactRow,
+    ConversationRow,
+)
 from careline.types import ConversationStatus, Priority, Visibility
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -94,9 +100,8 @@ def test_a_conversation_updated_in_bulk_reads_back_through_the_orm(careline_db) 
     row.sentiment = -0.5
     row.first_response_due = at.astimezone(timezone(timedelta(hours=2)))
     row.queue = None
-    columns = [name for name in CONVERSATION_COLUMNS if name != "id"]
     with careline_db.engine.begin() as connection:
-        update_rows(connection, CONVERSATION, [row], columns)
+        update_rows(connection, CONVERSATION, [row], CONVERSATION_CHANGES)
     with Session(careline_db.engine) as session:
         again = session.get(Conversation, row.id)
         assert again is not None
