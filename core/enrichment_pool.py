@@ -201,7 +201,7 @@ def wants_enrichment(item: InboundMessage) -> bool:
 class EnrichmentsAhead:
     """The enrichments being computed for one batch's messages."""
 
-    def __init__(self, timeout: float = 60.0) -> None:
+    def __init__(self, timeout: float) -> None:
         self._pending: dict[tuple[str, str], tuple[InboundMessage, Future[Any], int]] = {}
         self.timeout = timeout
         """Seconds to wait for one answer before the processes count as stuck."""
@@ -257,7 +257,7 @@ class EnrichmentPool:
     """
 
     def __init__(
-        self, settings: Settings, specs: list[PluginSpec], processes: int, timeout: float = 60.0
+        self, settings: Settings, specs: list[PluginSpec], processes: int, timeout: float
     ) -> None:
         self.processes = processes
         self.timeout = timeout
@@ -355,15 +355,17 @@ class EnrichmentPool:
         if self._executor is not None:
             _stop(self._executor, patience=0.0 if ahead.stuck else STOP_SECONDS)
             self._executor = None
-        if ahead.stuck:
-            log.warning(
-                "an enrichment process did not answer within %g s ([pipeline] enrich_timeout); "
-                "its batch was enriched in process, new processes start for the next batch",
-                self.timeout,
-            )
-        elif self._breaks_in_a_row < GIVE_UP_AFTER:
-            log.warning("an enrichment process died; starting new ones for the next batch")
-        if self._breaks_in_a_row >= GIVE_UP_AFTER:
+        if self._breaks_in_a_row < GIVE_UP_AFTER:
+            if ahead.stuck:
+                log.warning(
+                    "an enrichment process did not answer within %g s ([pipeline] "
+                    "enrich_timeout); its batch was enriched in process, new processes start "
+                    "for the next batch",
+                    self.timeout,
+                )
+            else:
+                log.warning("an enrichment process died; starting new ones for the next batch")
+        else:
             self.disabled = True
             log.error(
                 "the enrichment processes died or got stuck in %d batches in a row (their errors "
