@@ -7,6 +7,11 @@ routing, escalation and storing must run in order in the pipeline's process. Wit
 many processes as soon as the batch is parsed and goes on; when it reaches a message, its
 enrichment is usually ready. On a machine with spare cores the two halves overlap.
 
+Each process has a pipe for requests and one for answers, read and written by the pipeline's own
+thread: a pool with helper threads (:class:`concurrent.futures.ProcessPoolExecutor`) hands every
+answer over through them, and each hand-over waits for the pipeline's thread to let go of the
+interpreter lock — which cost the pipeline more than the enrichment it saved.
+
 The processes are started (``spawn``) at the first batch and live as long as the runtime. Each
 registers the plugins that implement ``careline_enrich_message`` — the same modules or objects,
 in the same order — with a copy of the settings, and runs the same merge as the pipeline
@@ -29,11 +34,12 @@ import signal
 import threading
 import time
 import types
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 from careline.config import Settings
@@ -44,10 +50,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("careline.pipeline")
 
-FIRST_CHUNK, LARGEST_CHUNK = 25, 200
-"""Messages per task: the first small, so that the pipeline waits little for it, then doubling
-(a task costs the pipeline's process ~0.3 ms besides pickling), while enriching a chunk still
-takes the processes less time than the pipeline spends on the one before."""
+FIRST_CHUNK, LARGEST_CHUNK = 25, 50
+"""Messages per request: the first small, so that the pipeline waits little for it, then at most
+50. The pipeline waits for a whole chunk's answer when it reaches the chunk's first message, and
+a process that enriches three times as fast as the pipeline threads still finishes a chunk of 200
+after the pipeline reached it."""
+
+IN_FLIGHT = 4
+"""Requests a process may have been sent and not yet answered; more wait in the pipeline's
+process. A bound, so that neither pipe fills while the other end waits to write."""
+
+PIPE_BYTES = 1 << 20
+"""The pipes' capacity asked for (Linux): a batch's requests and answers fit without waiting."""
 
 GIVE_UP_AFTER = 3
 """Batches in a row under which the processes broke before enrichment stays in process."""
@@ -186,10 +200,21 @@ def _travels(value: object) -> bool:
     return True
 
 
-def _ready() -> int:
-    """This process's id, once its plugins are loaded (and Ctrl-C is ignored)."""
-    assert _plugins is not None, "not a started enrichment process"
-    return os.getpid()
+def _serve(
+    requests: Connection, answers: Connection, settings: Settings, specs: list[PluginSpec]
+) -> None:
+    """An enrichment process: load the plugins, say its pid (ready), then answer each request
+    (a pickled list of messages) with their :data:`Answer` list, until the pipeline closes its
+    end of the requests pipe."""
+    _start(settings, specs)
+    answers.send_bytes(pickle.dumps(os.getpid()))
+    while True:
+        try:
+            request = requests.recv_bytes()
+        except EOFError:
+            return
+        items = pickle.loads(request)  # noqa: S301 - from the pipeline's process
+        answers.send_bytes(pickle.dumps(_enrich_chunk(items), pickle.HIGHEST_PROTOCOL))
 
 
 # --- in the pipeline's process ----------------------------------------------------------------
@@ -198,11 +223,167 @@ def wants_enrichment(item: InboundMessage) -> bool:
     return item.direction is Direction.INBOUND and item.kind is not MessageKind.DELETE
 
 
+class ProcessGone(Exception):
+    """The enrichment process died (or its pipes broke) before answering."""
+
+
+class PoolClosed(Exception):
+    """The pool was closed while the pipeline waited for an answer: enrich in process."""
+
+
+class ChunkAnswer(Protocol):
+    """The answer to one chunk of messages, in their order (waiting for it up to ``timeout``
+    seconds: :class:`TimeoutError` past it)."""
+
+    def result(self, timeout: float | None = None) -> list[Any]: ...
+
+
+class EnrichmentProcess:
+    """One enrichment process and its two pipes, used by the pipeline's thread only (but
+    :meth:`stop`). Requests are numbered; their answers come back in the same order."""
+
+    def __init__(self, settings: Settings, specs: list[PluginSpec]) -> None:
+        context = multiprocessing.get_context("spawn")
+        their_requests, self._requests = context.Pipe(duplex=False)
+        self._answers, their_answers = context.Pipe(duplex=False)
+        for connection in (self._requests, their_answers):
+            _enlarge(connection)
+        self.process: BaseProcess = context.Process(
+            target=_serve,
+            args=(their_requests, their_answers, settings, specs),
+            name="careline-enrichment",
+            daemon=True,
+        )
+        self.process.start()
+        # Only the process holds its ends now: its death reads as the end of the answers.
+        their_requests.close()
+        their_answers.close()
+        self.pid: int | None = None
+        """Set once the process said it is ready."""
+        self._unsent: deque[tuple[int, bytes]] = deque()
+        self._numbers = 0
+        self._in_flight: deque[int] = deque()
+        """The numbers of the requests sent and not yet answered, in the order sent."""
+        self._answered: dict[int, list[Any]] = {}
+        self._forgotten: set[int] = set()
+        self.stopped = False
+
+    def ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the process to have loaded its plugins."""
+        if self.pid is None and wait([self._answers], timeout):
+            self._receive()
+        return self.pid is not None
+
+    def submit(self, request: bytes) -> int:
+        """Queue a pickled chunk; its number, for :meth:`answer`."""
+        number = self._numbers
+        self._numbers += 1
+        self._unsent.append((number, request))
+        self._send()
+        return number
+
+    def answer(self, number: int, timeout: float | None) -> list[Any]:
+        """The answer to request ``number``, waiting up to ``timeout`` seconds for it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while number not in self._answered:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if self.stopped:
+                raise PoolClosed
+            try:
+                ready = wait([self._answers, self.process.sentinel], left)
+            except (OSError, ValueError) as exc:  # closed from another thread meanwhile
+                raise self._gone() from exc
+            if not ready:
+                raise TimeoutError(f"no answer within {timeout} s")
+            self._receive()
+        return self._answered.pop(number)
+
+    def forget(self, number: int) -> None:
+        """Request ``number``'s answer is not wanted: do not send it, or drop its answer."""
+        if self._answered.pop(number, None) is not None:
+            return
+        if number in self._in_flight:
+            self._forgotten.add(number)
+        else:
+            self._unsent = deque(entry for entry in self._unsent if entry[0] != number)
+
+    def _send(self) -> None:
+        try:
+            # An answer waiting in the pipe is taken first: the process may be waiting to
+            # write the next while this waits to write a request.
+            while self._answers.poll():
+                self._receive()
+            while self._unsent and len(self._in_flight) < IN_FLIGHT:
+                number, request = self._unsent.popleft()
+                self._requests.send_bytes(request)
+                self._in_flight.append(number)
+        except (EOFError, OSError, ValueError) as exc:
+            raise self._gone() from exc
+
+    def _receive(self) -> None:
+        """Read the next answer (or learn that the process is gone) and send what waits."""
+        try:
+            answer = pickle.loads(self._answers.recv_bytes())  # noqa: S301 - our child's
+        except Exception as exc:  # EOF: it died; anything else: its pipe cannot be trusted
+            raise self._gone() from exc
+        if self.pid is None:  # the first word is that it is ready
+            self.pid = answer
+            return
+        number = self._in_flight.popleft()
+        if number in self._forgotten:
+            self._forgotten.discard(number)
+        else:
+            self._answered[number] = answer
+        self._send()
+
+    def _gone(self) -> Exception:
+        return PoolClosed() if self.stopped else ProcessGone(f"enrichment process {self.pid}")
+
+    def stop(self, patience: float) -> None:
+        """Close the requests pipe, so that the process exits; kill it when it has not after
+        ``patience`` seconds (one stuck in a hook never would)."""
+        self.stopped = True
+        self._requests.close()
+        self.process.join(patience)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(STOP_SECONDS)
+        self._answers.close()
+
+
+def _enlarge(connection: Connection) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):  # not Linux, or above the system's limit
+        pass
+
+
+@dataclass(slots=True)
+class _Requested:
+    """A chunk sent to an enrichment process: its answer once it came."""
+
+    process: EnrichmentProcess
+    number: int
+    answer: list[Any] | None = None
+
+    def result(self, timeout: float | None = None) -> list[Any]:
+        if self.answer is None:
+            self.answer = self.process.answer(self.number, timeout)
+        return self.answer
+
+    def forget(self) -> None:
+        if self.answer is None:
+            self.process.forget(self.number)
+
+
 class EnrichmentsAhead:
     """The enrichments being computed for one batch's messages."""
 
     def __init__(self, timeout: float) -> None:
-        self._pending: dict[tuple[str, str], tuple[InboundMessage, Future[Any], int]] = {}
+        self._pending: dict[tuple[str, str], tuple[InboundMessage, ChunkAnswer, int]] = {}
+        self.chunks: list[ChunkAnswer] = []
         self.timeout = timeout
         """Seconds to wait for one answer before the processes count as stuck."""
         self.broken = False
@@ -213,33 +394,31 @@ class EnrichmentsAhead:
         self.answered: set[tuple[str, str]] = set()
         """The messages (channel, external id) whose enrichment the processes delivered."""
 
-    def add(self, items: Sequence[InboundMessage], future: Future[Any]) -> None:
-        """``future`` answers ``items`` in order."""
+    def add(self, items: Sequence[InboundMessage], answer: ChunkAnswer) -> None:
+        """``answer`` answers ``items`` in order."""
+        self.chunks.append(answer)
         for index, item in enumerate(items):
-            self._pending[(item.channel, item.external_id)] = (item, future, index)
+            self._pending[(item.channel, item.external_id)] = (item, answer, index)
 
     def take(self, item: InboundMessage) -> Enrichment | None:
         """The enrichment of ``item`` (waiting for it), or ``None`` when the pipeline must
         enrich it itself. Raises the hook's error when a hook raised on it."""
         found = self._pending.get((item.channel, item.external_id))
-        if found is None or self.stuck:
+        if found is None or self.stuck or self.broken:
             return None
-        handed, future, index = found
+        handed, chunk, index = found
         # a reply the core moved into its parent's thread is still the message the hooks saw
         if handed is not item and replace(handed, thread_key=item.thread_key) != item:
             return None
         try:
-            answer = future.result(timeout=self.timeout)[index]
+            answer = chunk.result(timeout=self.timeout)[index]
         except TimeoutError:
             self.broken = self.stuck = True
             return None
-        except BrokenProcessPool:
+        except ProcessGone:
             self.broken = True
             return None
-        except CancelledError:  # the pool was closed (shutting down) under the batch
-            return None
-        except Exception as exc:  # e.g. the chunk's messages could not be pickled
-            log.debug("enriching in process: %s", exc)
+        except PoolClosed:  # closed (shutting down) under the batch
             return None
         if answer is None:
             return None
@@ -264,7 +443,7 @@ class EnrichmentPool:
         """``[pipeline] enrich_timeout``: seconds to wait for one answer."""
         self._settings = settings
         self._specs = specs
-        self._executor: ProcessPoolExecutor | None = None
+        self._running: list[EnrichmentProcess] = []
         self._breaks_in_a_row = 0
         self.disabled = False
         """Set after :data:`GIVE_UP_AFTER` batches in a row broke the processes."""
@@ -288,39 +467,32 @@ class EnrichmentPool:
             return None
         return cls(settings, specs, processes, pipeline.enrich_timeout)
 
-    def _started(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start,
-                initargs=(self._settings, self._specs),
-            )
-        return self._executor
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the running enrichment processes."""
+        return [p.process.pid for p in self._running if p.process.pid is not None]
 
     def warm_up(self) -> None:
-        """Start every process now and wait until each has loaded its plugins.
+        """Start every process now and wait until each has loaded its plugins (a process that
+        dies meanwhile raises :class:`ProcessGone`).
 
         Each must answer: the first one ready could answer for all, while another is still
         starting — and would print a traceback if Ctrl-C came then.
         """
-        executor = self._started()
-        answered: set[int] = set()
+        if not self._running:
+            self._running = [
+                EnrichmentProcess(self._settings, self._specs) for _ in range(self.processes)
+            ]
         deadline = time.monotonic() + WARM_UP_SECONDS
-        while len(answered) < self.processes:
-            asked = [executor.submit(_ready) for _ in range(self.processes)]
-            done, _ = wait(asked, timeout=max(0.0, deadline - time.monotonic()))
-            answered.update(future.result() for future in done)
-            if time.monotonic() > deadline:
+        for process in self._running:
+            if not process.ready(max(0.0, deadline - time.monotonic())):
                 log.warning(
                     "%d of %d enrichment processes answered in %d s",
-                    len(answered),
+                    sum(p.pid is not None for p in self._running),
                     self.processes,
                     WARM_UP_SECONDS,
                 )
                 return
-            if len(answered) < self.processes:
-                time.sleep(0.01)
 
     def ahead(self, items: Sequence[InboundMessage]) -> EnrichmentsAhead:
         """Start enriching the customer messages among ``items``."""
@@ -329,17 +501,25 @@ class EnrichmentPool:
         if self.disabled or self.closed:
             return ahead
         try:
-            if self._executor is None:
+            if not self._running:
                 # [pipeline] enrich_timeout is for answering, not for starting and loading
                 # the plugins, which may take longer
                 self.warm_up()
-            executor = self._started()
-            offset, size = 0, FIRST_CHUNK
+            offset, size, turn = 0, FIRST_CHUNK, 0
             while offset < len(wanted):
                 chunk = wanted[offset : offset + size]
-                ahead.add(chunk, executor.submit(_enrich_chunk, chunk))
                 offset, size = offset + size, min(2 * size, LARGEST_CHUNK)
-        except Exception as exc:  # broken, or no process could be started (no /dev/shm, …)
+                try:
+                    request = pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:  # a plugin's value in a message: enrich in process
+                    log.debug("enriching in process: %s", exc)
+                    continue
+                process = self._running[turn % len(self._running)]
+                turn += 1
+                ahead.add(chunk, _Requested(process, process.submit(request)))
+        except PoolClosed:
+            pass
+        except Exception as exc:  # died, or none could be started (no /dev/shm, …)
             log.warning("the enrichment processes cannot take work: %s", exc)
             ahead.broken = True
         return ahead
@@ -350,11 +530,15 @@ class EnrichmentPool:
         self.answered += len(ahead.answered)
         if not ahead.broken:
             self._breaks_in_a_row = 0
-            return
+            try:
+                for chunk in ahead.chunks:
+                    if isinstance(chunk, _Requested):
+                        chunk.forget()
+                return
+            except (ProcessGone, PoolClosed):  # noticed on the next batch
+                return
         self._breaks_in_a_row += 1
-        if self._executor is not None:
-            _stop(self._executor, patience=0.0 if ahead.stuck else STOP_SECONDS)
-            self._executor = None
+        self._stop(patience=0.0 if ahead.stuck else STOP_SECONDS)
         if self._breaks_in_a_row < GIVE_UP_AFTER:
             if ahead.stuck:
                 log.warning(
@@ -376,24 +560,13 @@ class EnrichmentPool:
     def close(self) -> None:
         """Stop the processes; the pipeline enriches in its own process from now on."""
         self.closed = True
-        if self._executor is not None:
-            _stop(self._executor, patience=STOP_SECONDS)
-            self._executor = None
+        self._stop(patience=STOP_SECONDS)
 
-
-def _stop(executor: ProcessPoolExecutor, *, patience: float) -> None:
-    """Shut ``executor`` down, killing the processes that have not exited after ``patience``
-    seconds (one stuck in a hook never would, and shutting down would wait for it forever)."""
-    # The executor keeps its processes only privately; without them, shutting down cannot
-    # wait for them at all.
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    deadline = time.monotonic() + patience
-    for process in processes:
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.is_alive():
-            process.kill()
-            process.join(STOP_SECONDS)
+    def _stop(self, *, patience: float) -> None:
+        running, self._running = self._running, []
+        deadline = time.monotonic() + patience
+        for process in running:
+            process.stop(max(0.0, deadline - time.monotonic()))
 
 
 def portable_settings(settings: Settings) -> Settings | None:

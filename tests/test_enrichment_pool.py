@@ -303,7 +303,7 @@ def test_after_close_the_pipeline_enriches_in_process(careline_runtime) -> None:
     pool.warm_up()
     runtime.stop_enrichment()
     stats = deliver_and_process(runtime, "testchannel", delivery(message("m1", text="thanks!")))
-    assert stats.messages == 1 and pool.answered == 0 and pool._executor is None
+    assert stats.messages == 1 and pool.answered == 0 and pool.pids == []
     with runtime.db.session() as session:
         assert session.exec(select(Message.sentiment)).one() is not None
 
