@@ -252,6 +252,54 @@ def _deliveries(prefix: str) -> list[bytes]:
     return [*_one_each(TEXTS, prefix), delivery(second)]
 
 
+def test_answers_stay_with_their_messages_when_some_are_never_taken(
+    careline_runtime, enrichers
+) -> None:
+    """A batch takes the answers it needs, in its own order; the answers of messages it never
+    reached (a duplicate, a failed raw event) are dropped, not given to the next batch's."""
+    # a misplaced answer makes its message wait for good: fail after seconds, not a minute
+    config = {"pipeline": {"enrich_processes": 1, "enrich_timeout": 2}}
+    runtime = careline_runtime(enrichers.Marker(), config=config)
+    pool = runtime.enrichment_pool()
+    assert pool is not None
+    pool.warm_up()
+
+    @settings(
+        max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        st.lists(
+            st.tuples(
+                st.lists(
+                    st.tuples(st.text(max_size=30), st.booleans()), min_size=200, max_size=400
+                ),
+                st.integers(min_value=0, max_value=400),
+            ),
+            max_size=4,
+        ),
+        st.randoms(use_true_random=False),
+    )
+    def check(batches: list[tuple[list[tuple[str, bool]], int]], order: Any) -> None:
+        # a batch reads the messages it takes up to its last one (the others' chunks may not
+        # even have been sent), in any order
+        for batch, last in batches:
+            items = [_item(n, text) for n, (text, _) in enumerate(batch)]
+            ahead = pool.ahead(items)
+            wanted = [
+                (item, text)
+                for item, (text, take) in zip(items[:last], batch[:last], strict=True)
+                if take
+            ]
+            order.shuffle(wanted)
+            for item, text in wanted:
+                answer = ahead.take(item)
+                assert answer is not None and answer.attributes == {"length": len(text)}
+            pool.settle(ahead)
+        assert not pool.disabled
+
+    check()
+
+
 def test_the_pipeline_stores_the_same_with_enrichment_processes(
     careline_runtime, enrichers
 ) -> None:
