@@ -159,13 +159,24 @@ def enrich_with(pm: pluggy.PluginManager, settings: Settings, item: InboundMessa
     ]
     if not answers:
         return Enrichment(language=item.language)
-    if len(answers) == 1 and (answers[0].language or not item.language):
-        return answers[0]
-    merged: dict[str, Any] = {
-        "sentiment": None,
-        "sentiment_label": None,
-        "language": item.language,
-    }
+    enriching = [answer for answer in answers if not _only_attributes(answer)]
+    if len(enriching) <= 1:
+        # One answer enriches, the others (if any) only carry attributes, as the escalation
+        # plugin's phrases: the merge below would answer that one with everyone's attributes.
+        answer = enriching[0] if enriching else answers[0]
+        changes: dict[str, Any] = {}
+        if len(answers) > 1:
+            changes["attributes"] = {
+                name: value for each in answers for name, value in each.attributes.items()
+            }
+        if answer.language is None and item.language:
+            changes["language"] = item.language
+        for name in ("topics", "tags"):
+            values = getattr(answer, name)
+            if len(set(values)) < len(values):
+                changes[name] = tuple(dict.fromkeys(values))
+        return replace(answer, **changes) if changes else answer
+    merged: dict[str, Any] = {"sentiment": None, "sentiment_label": None, "language": None}
     topics: list[str] = []
     tags: list[str] = []
     scores: dict[str, float] = {}
@@ -181,6 +192,7 @@ def enrich_with(pm: pluggy.PluginManager, settings: Settings, item: InboundMessa
             scores[topic] = max(score, scores.get(topic, score))
         personal.extend(answer.personal_data)
         attributes.update(answer.attributes)
+    merged["language"] = merged["language"] or item.language
     return Enrichment(
         topics=tuple(topics),
         tags=tuple(tags),
@@ -188,6 +200,18 @@ def enrich_with(pm: pluggy.PluginManager, settings: Settings, item: InboundMessa
         personal_data=tuple(personal),
         attributes=attributes,
         **merged,
+    )
+
+
+def _only_attributes(answer: Enrichment) -> bool:
+    return not (
+        answer.topics
+        or answer.tags
+        or answer.personal_data
+        or answer.topic_scores
+        or answer.sentiment is not None
+        or answer.sentiment_label is not None
+        or answer.language is not None
     )
 
 
@@ -470,7 +494,9 @@ class BatchRun:
             "delivery_error": None,
         }
         enrichment = self.ahead.take(item) if self.ahead is not None else None
-        apply_enrichment(message, conversation, enrichment or enrich(runtime, item))
+        if enrichment is None:
+            enrichment = enrich(runtime, item)
+        apply_enrichment(message, conversation, enrichment)
         message_id = store.add_message(message)
         self._remember_thread(item, conversation.thread_key)
         store.add_event(
@@ -515,7 +541,7 @@ class BatchRun:
             apply_routing(runtime, conversation, decision, item.created_at, store.add_event)
         view = self._view(conversation)
         requests = self.hook.careline_escalate_on_message(
-            conversation=view, message=item, settings=self.settings
+            conversation=view, message=item, settings=self.settings, enrichment=enrichment
         )
         self._escalate(conversation, _flatten(requests))
         if reopened and previous_status is not None:
