@@ -31,6 +31,7 @@ from careline.db import Database
 from careline.ingest import store_raw_events
 from careline.models import Contact, Conversation, Message
 from careline.pipeline import process_pending
+from careline.pipeline_batch import enrich
 from careline.plugins import get_plugin_manager
 from careline.runtime import Runtime
 from careline.testing.channel import TestChannelPlugin
@@ -138,6 +139,7 @@ def plugin_ceiling(count: int, plugins: str) -> tuple[float, dict[str, float]]:
             contact_id=1,
         )
         hook, settings = runtime.pm.hook, runtime.settings
+        enriched = {id(item): enrich(runtime, item) for item in items}
         steps = {
             "enrich": lambda item: hook.careline_enrich_message(message=item, settings=settings),
             "VADER": lambda item: score_sentiment(item.text),
@@ -145,7 +147,7 @@ def plugin_ceiling(count: int, plugins: str) -> tuple[float, dict[str, float]]:
                 conversation=view, message=item, settings=settings
             ),
             "escalate": lambda item: hook.careline_escalate_on_message(
-                conversation=view, message=item, settings=settings
+                conversation=view, message=item, settings=settings, enrichment=enriched[id(item)]
             ),
         }
         split = {}

@@ -134,9 +134,18 @@ def careline_render_template(
 # --- escalation and notification --------------------------------------------------------------
 @hookspec
 def careline_escalate_on_message(
-    conversation: ConversationView, message: InboundMessage, settings: Settings
+    conversation: ConversationView,
+    message: InboundMessage,
+    settings: Settings,
+    enrichment: Enrichment | None,
 ) -> list[EscalationRequest] | None:
-    """Evaluate content triggers on a new customer message; return escalations to open."""
+    """Evaluate content triggers on a new customer message; return escalations to open.
+
+    ``enrichment`` is what the ``careline_enrich_message`` hooks answered for the message,
+    merged (``None`` when the caller has none): a plugin can work out what depends on the text
+    alone while enriching — in an enrichment process, with ``[pipeline] enrich_processes`` —
+    and read it from ``enrichment.attributes`` here.
+    """
 
 
 @hookspec

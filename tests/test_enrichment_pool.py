@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from careline.enrichment_pool import GIVE_UP_AFTER, EnrichmentPool, EnrichmentsAhead
-from careline.models import Conversation, Message, RawEvent
+from careline.models import Conversation, Escalation, Message, RawEvent
 from careline.pipeline_batch import enrich
 from careline.testing.channel import delivery, message
 from careline.testing.flow import deliver_and_process
@@ -127,6 +127,8 @@ TEXTS = [
     "👍",
     "WORST. SERVICE. EVER.",
     "not bad, not good either",
+    "If this isn't fixed by Friday my lawyer will be in touch",
+    "I want to speak to your manager, now",
 ]
 
 
@@ -233,6 +235,12 @@ def _stored(runtime: Any, prefix: str) -> list[tuple[Any, ...]]:
                 c.language,
                 c.queue,
                 c.priority,
+                sorted(
+                    (e.trigger, e.target)
+                    for e in session.exec(
+                        select(Escalation).where(Escalation.conversation_id == c.id)
+                    )
+                ),
             )
             for m, c in rows
         ]
@@ -311,8 +319,11 @@ def test_the_pipeline_stores_the_same_with_enrichment_processes(
     in_process = careline_runtime(*plugins, enrichers.Marker(), config={"pipeline": {}})
     assert in_process.enrichment_pool() is None
     reference = deliver_and_process(in_process, "testchannel", *_deliveries("r"))
-    assert (stats.messages, stats.failed) == (reference.messages, reference.failed) == (11, 0)
-    assert _stored(with_pool, "p") == _stored(in_process, "r")
+    assert (stats.messages, stats.failed) == (reference.messages, reference.failed) == (len(TEXTS) + 1, 0)
+    stored = _stored(with_pool, "p")
+    assert stored == _stored(in_process, "r")
+    escalated = {trigger for row in stored for trigger, _ in row[-1]}
+    assert {"content:legal", "manager_request"} <= escalated  # phrases found in the processes
 
 
 def test_a_hook_error_fails_its_raw_event_alone_with_the_same_error(

@@ -115,7 +115,7 @@ def check(
     requests: list[EscalationRequest] = [
         request
         for group in state.pm.hook.careline_escalate_on_message(
-            conversation=conversation, message=message, settings=settings
+            conversation=conversation, message=message, settings=settings, enrichment=None
         )
         for request in group or []
     ]

@@ -31,8 +31,14 @@ class MessageFacts:
     )
 
     def __init__(
-        self, conversation: ConversationView, message: InboundMessage, phrases: PhraseSets[str]
+        self,
+        conversation: ConversationView,
+        message: InboundMessage,
+        phrases: PhraseSets[str],
+        *,
+        said: dict[str, str] | None = None,
     ) -> None:
+        """``said``: :attr:`said`, when it was worked out already (while enriching)."""
         self.public = message.visibility is Visibility.PUBLIC
         self._conversation = conversation
         self._message = message
@@ -40,7 +46,7 @@ class MessageFacts:
         self._looked_up = False
         self._stored: MessageView | None = None
         self._topics: frozenset[str] | None = None
-        self._said: dict[str, str] | None = None
+        self._said = said
 
     @property
     def stored(self) -> MessageView | None:

@@ -21,6 +21,7 @@ from careline.services.views import REPEAT_CONTACT_LOOKBACK
 from careline.types import (
     ConversationView,
     Direction,
+    Enrichment,
     EscalationRequest,
     InboundMessage,
     MessageKind,
@@ -33,6 +34,8 @@ from careline_escalation.phrase_sets import PhraseSets
 from careline_escalation.targets import build_request
 
 MATCHERS_KEY = "escalation:matchers"
+SAID_ATTRIBUTE = "careline_escalation.said"
+"""The enrichment attribute with :func:`phrases_said`'s answer (see :func:`evaluate`)."""
 MANAGER_REQUEST = "manager_request"
 
 
@@ -93,16 +96,33 @@ def matchers(config: EscalationConfig, settings: Settings) -> Matchers:
     return settings.plugin_state(MATCHERS_KEY, build)
 
 
+def phrases_said(compiled: Matchers, message: InboundMessage) -> dict[str, str] | None:
+    """The first phrase of each phrase trigger's set that a customer message says, by trigger
+    id; ``None`` for a message no trigger looks at. Depends on the text and the settings alone,
+    so it is worked out while the message is enriched (see :func:`evaluate`)."""
+    if message.direction is not Direction.INBOUND or message.kind is MessageKind.DELETE:
+        return None
+    return compiled.phrases.find(message.text)
+
+
 def evaluate(
     config: EscalationConfig,
     compiled: Matchers,
     conversation: ConversationView,
     message: InboundMessage,
+    enrichment: Enrichment | None = None,
 ) -> list[EscalationRequest]:
-    """Every message trigger that fires for ``message`` in ``conversation``."""
+    """Every message trigger that fires for ``message`` in ``conversation``.
+
+    The phrases the text says come from ``enrichment`` when this plugin's enrichment found them
+    (in an enrichment process, with ``[pipeline] enrich_processes``), else they are found here.
+    """
     if message.direction is not Direction.INBOUND or message.kind is MessageKind.DELETE:
         return []
-    facts = MessageFacts(conversation, message, compiled.phrases)
+    said = enrichment.attributes.get(SAID_ATTRIBUTE) if enrichment is not None else None
+    facts = MessageFacts(
+        conversation, message, compiled.phrases, said=said if isinstance(said, dict) else None
+    )
     requests = content_requests(config, compiled, conversation, facts)
     for request in (
         influence_request(config, conversation, facts),

@@ -9,6 +9,7 @@ from careline.notifications import NotificationSender
 from careline.types import (
     ConversationStatus,
     ConversationView,
+    Enrichment,
     EscalationRequest,
     InboundMessage,
     SlaState,
@@ -27,15 +28,32 @@ def careline_startup(settings: Settings) -> None:
 
 
 @hookimpl
+def careline_enrich_message(message: InboundMessage, settings: Settings) -> Enrichment | None:
+    """The phrases the content and manager-request triggers look for that the text says (the
+    costly part of those triggers, and the text's alone: with enrichment processes, it is
+    found there)."""
+    config = load_config(settings)
+    if not config.enabled:
+        return None
+    said = message_triggers.phrases_said(message_triggers.matchers(config, settings), message)
+    if said is None:
+        return None
+    return Enrichment(attributes={message_triggers.SAID_ATTRIBUTE: said})
+
+
+@hookimpl
 def careline_escalate_on_message(
-    conversation: ConversationView, message: InboundMessage, settings: Settings
+    conversation: ConversationView,
+    message: InboundMessage,
+    settings: Settings,
+    enrichment: Enrichment | None,
 ) -> list[EscalationRequest]:
     """Content, influence, sentiment, repeat-contact and manager-request triggers."""
     config = load_config(settings)
     if not config.enabled:
         return []
     compiled = message_triggers.matchers(config, settings)
-    return message_triggers.evaluate(config, compiled, conversation, message)
+    return message_triggers.evaluate(config, compiled, conversation, message, enrichment)
 
 
 @hookimpl

@@ -13,13 +13,22 @@ from careline.types import (
     Priority,
     Visibility,
 )
+from careline_escalation.defaults import CATEGORY_PHRASES, MANAGER_PHRASES
+from careline_escalation.message_triggers import SAID_ATTRIBUTE
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+
+def fired_groups(pm: Any, settings: Any, conversation: Any, message: Any) -> list[Any]:
+    """What the hook's implementations return, finding the phrases themselves."""
+    return pm.hook.careline_escalate_on_message(  # type: ignore[no-any-return]
+        conversation=conversation, message=message, settings=settings, enrichment=None
+    )
 
 
 def fired(pm: Any, settings: Any, conversation: Any, message: Any) -> dict[str, EscalationRequest]:
     """The requests the hook returns, by trigger id."""
-    groups = pm.hook.careline_escalate_on_message(
-        conversation=conversation, message=message, settings=settings
-    )
+    groups = fired_groups(pm, settings, conversation, message)
     return {request.trigger: request for group in groups for request in group or []}
 
 
@@ -274,3 +283,43 @@ def test_the_plugin_switched_off_returns_nothing(
     settings = make_settings({"enabled": False})
     message = views.message("I will sue you and tell every journalist")
     assert fired(escalation_pm, settings, views.conversation(), message) == {}
+
+
+PHRASE_TEXTS = st.lists(
+    st.sampled_from([*CATEGORY_PHRASES["legal"], *MANAGER_PHRASES, "refund", "thanks", "!", ""])
+    | st.text(max_size=12),
+    max_size=8,
+).map(" ".join)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=PHRASE_TEXTS, private=st.booleans())
+def test_the_phrases_found_while_enriching_fire_what_finding_them_here_fires(
+    escalation_pm: Any, make_settings: Any, views: Any, text: str, private: bool
+) -> None:
+    """The plugin's enrichment (computed in an enrichment process, with ``[pipeline]
+    enrich_processes``) carries the phrases the text says; given it, the hook fires exactly
+    what it fires finding them itself."""
+    settings_ = make_settings({"manager_request": {"enabled": True}})
+    visibility = Visibility.PRIVATE if private else Visibility.PUBLIC
+    message = views.message(text, visibility=visibility)
+    (enrichment,) = escalation_pm.hook.careline_enrich_message(message=message, settings=settings_)
+    assert SAID_ATTRIBUTE in enrichment.attributes
+    conversation = views.conversation(visibility=visibility)
+    with_enrichment = escalation_pm.hook.careline_escalate_on_message(
+        conversation=conversation, message=message, settings=settings_, enrichment=enrichment
+    )
+    assert with_enrichment == fired_groups(escalation_pm, settings_, conversation, message)
+
+
+def test_a_message_no_trigger_reads_is_not_enriched(
+    escalation_pm: Any, make_settings: Any, views: Any
+) -> None:
+    outbound = views.message("my lawyer will call", direction=Direction.OUTBOUND)
+    answers = escalation_pm.hook.careline_enrich_message(
+        message=outbound, settings=make_settings({})
+    )
+    assert answers == []
+    off = make_settings({"enabled": False})
+    inbound = views.message("my lawyer will call")
+    assert escalation_pm.hook.careline_enrich_message(message=inbound, settings=off) == []

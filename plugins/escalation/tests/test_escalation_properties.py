@@ -173,7 +173,9 @@ def test_triggers_fire_exactly_when_their_condition_holds_and_ids_are_stable(
                 previous_conversations=event.previous,
                 visibility=visibility,
             )
-            call = dict(conversation=conversation, message=message, settings=settings_)
+            call = dict(
+                conversation=conversation, message=message, settings=settings_, enrichment=None
+            )
             answers = [escalation_pm.hook.careline_escalate_on_message(**call) for _ in range(2)]
             expected = expected_on_message(event)
         else:
