@@ -319,7 +319,11 @@ def test_the_pipeline_stores_the_same_with_enrichment_processes(
     in_process = careline_runtime(*plugins, enrichers.Marker(), config={"pipeline": {}})
     assert in_process.enrichment_pool() is None
     reference = deliver_and_process(in_process, "testchannel", *_deliveries("r"))
-    assert (stats.messages, stats.failed) == (reference.messages, reference.failed) == (len(TEXTS) + 1, 0)
+    assert (
+        (stats.messages, stats.failed)
+        == (reference.messages, reference.failed)
+        == (len(TEXTS) + 1, 0)
+    )
     stored = _stored(with_pool, "p")
     assert stored == _stored(in_process, "r")
     escalated = {trigger for row in stored for trigger, _ in row[-1]}
