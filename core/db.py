@@ -7,16 +7,14 @@ worker can share one file. PostgreSQL is chosen with ``CARELINE_DATABASE_URL`` (
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
-from careline import models
+from careline import json_codec, models
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -41,25 +39,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def json_text(value: Any) -> str:
-    """The text a JSON column stores: orjson's, several times faster than the standard
-    library's on the small documents careline writes (event data, tags, topics) — a few per
-    message. What orjson refuses (an integer beyond 64 bits, say) is written as ``json`` would."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(value)
-
-
-def json_value(text: str | bytes) -> Any:
-    """A JSON column's value; text orjson refuses (``NaN``, which ``json`` writes) is read as
-    ``json`` reads it."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
 def _sqlite_begin(connection: sa.Connection) -> None:
     # IMMEDIATE takes the write lock at the start (waiting up to the busy timeout): a deferred
     # transaction that reads and then writes fails at once with "database is locked" when
@@ -82,8 +61,8 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            json_serializer=json_text,
-            json_deserializer=json_value,
+            json_serializer=json_codec.dumps,
+            json_deserializer=json_codec.loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -94,8 +73,8 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=20,
-        json_serializer=json_text,
-        json_deserializer=json_value,
+        json_serializer=json_codec.dumps,
+        json_deserializer=json_codec.loads,
     )
 
 

@@ -16,12 +16,12 @@ record, so history looks exactly like live traffic.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
+from careline import json_codec
 from careline.channels import ParseError
 from careline.clock import ensure_utc
 from careline.models import Message
@@ -113,7 +113,7 @@ def import_stream(
     for number, line in _lines(stream):
         stats.lines += 1
         try:
-            batch.append((number, parse_record(json.loads(line))))
+            batch.append((number, parse_record(json_codec.loads(line))))
         except (ParseError, ValueError) as exc:
             stats.errors.append((number, str(exc)))
         if len(batch) >= batch_size:

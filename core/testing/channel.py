@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from careline import json_codec
 from careline.channels import (
     Channel,
     ChannelManifest,
@@ -139,7 +140,7 @@ class TestChannel(Channel):
     def parse(self, body: bytes) -> list[InboundMessage]:
         """Parse ``{"messages": [...]}``."""
         try:
-            document = json.loads(body)
+            document = json_codec.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"not JSON: {exc}") from exc
         if not isinstance(document, Mapping) or not isinstance(document.get("messages"), list):

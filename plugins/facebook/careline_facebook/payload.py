@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from careline import json_codec
 from careline.channels import ParseError
 
 # Unix times above this are milliseconds: 10^11 seconds is the year 5138.
@@ -22,7 +23,7 @@ _GRAPH_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 def load_json_object(body: bytes) -> Mapping[str, Any]:
     """Decode a delivery body that must be a JSON object."""
     try:
-        document = json.loads(body)
+        document = json_codec.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParseError(f"not JSON: {exc}") from exc
     if not isinstance(document, Mapping):

@@ -6,11 +6,11 @@ need; floats are refused wherever an id is expected.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from careline import json_codec
 from careline.channels import ParseError
 
 from careline_twitter.ids import id_from, snowflake_time
@@ -23,7 +23,7 @@ TRUE_STRINGS = frozenset({"true", "1"})
 def load_json(body: bytes) -> Any:
     """Decode a JSON document, raising :class:`ParseError` for anything that is not JSON."""
     try:
-        return json.loads(body)
+        return json_codec.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ParseError(f"not a JSON document: {type(exc).__name__}") from None
 
