@@ -24,12 +24,14 @@ processes start for the next batch, until :data:`GIVE_UP_AFTER` batches in a row
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import logging
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import threading
 import time
@@ -58,10 +60,12 @@ after the pipeline reached it."""
 
 IN_FLIGHT = 4
 """Requests a process may have been sent and not yet answered; more wait in the pipeline's
-process. A bound, so that neither pipe fills while the other end waits to write."""
+process, so that at most a few answers wait in the answers pipe."""
 
 PIPE_BYTES = 1 << 20
-"""The pipes' capacity asked for (Linux): a batch's requests and answers fit without waiting."""
+"""The pipes' capacity asked for (Linux; where it cannot be had, the default is used): fewer
+wake-ups of the reading ends. Nothing depends on it: a process reads its requests as they come,
+and the pipeline reads the answers waiting before it writes a request."""
 
 GIVE_UP_AFTER = 3
 """Batches in a row under which the processes broke before enrichment stays in process."""
@@ -205,16 +209,31 @@ def _serve(
 ) -> None:
     """An enrichment process: load the plugins, say its pid (ready), then answer each request
     (a pickled list of messages) with their :data:`Answer` list, until the pipeline closes its
-    end of the requests pipe."""
+    end of the requests pipe. A request that does not unpickle here is answered ``None``.
+
+    A thread reads the requests as they come, so that the pipeline never waits to write one —
+    not even while a hook is stuck, or while this process waits to write an answer.
+    """
     _start(settings, specs)
+    waiting: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    threading.Thread(target=_read_requests, args=(requests, waiting), daemon=True).start()
     answers.send_bytes(pickle.dumps(os.getpid()))
+    while (request := waiting.get()) is not None:
+        try:
+            items = pickle.loads(request)  # noqa: S301 - from the pipeline's process
+        except Exception:  # e.g. a plugin's value in a message whose class is not here
+            answers.send_bytes(pickle.dumps(None))
+            continue
+        answers.send_bytes(pickle.dumps(_enrich_chunk(items), pickle.HIGHEST_PROTOCOL))
+
+
+def _read_requests(requests: Connection, waiting: queue.SimpleQueue[bytes | None]) -> None:
     while True:
         try:
-            request = requests.recv_bytes()
-        except EOFError:
+            waiting.put(requests.recv_bytes())
+        except (EOFError, OSError):
+            waiting.put(None)
             return
-        items = pickle.loads(request)  # noqa: S301 - from the pipeline's process
-        answers.send_bytes(pickle.dumps(_enrich_chunk(items), pickle.HIGHEST_PROTOCOL))
 
 
 # --- in the pipeline's process ----------------------------------------------------------------
@@ -284,14 +303,14 @@ class EnrichmentProcess:
 
     def answer(self, number: int, timeout: float | None) -> list[Any]:
         """The answer to request ``number``, waiting up to ``timeout`` seconds for it."""
-        deadline = None if timeout is None else time.monotonic() + timeout
         while number not in self._answered:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if self.stopped:
                 raise PoolClosed
             try:
-                ready = wait([self._answers, self.process.sentinel], left)
-            except (OSError, ValueError) as exc:  # closed from another thread meanwhile
+                # the timeout is for one answer: earlier ones (forgotten requests of the batch
+                # before, say) may come first
+                ready = wait([self._answers, self.process.sentinel], timeout)
+            except Exception as exc:  # closed from another thread meanwhile
                 raise self._gone() from exc
             if not ready:
                 raise TimeoutError(f"no answer within {timeout} s")
@@ -317,7 +336,7 @@ class EnrichmentProcess:
                 number, request = self._unsent.popleft()
                 self._requests.send_bytes(request)
                 self._in_flight.append(number)
-        except (EOFError, OSError, ValueError) as exc:
+        except Exception as exc:  # gone, or closed from another thread meanwhile
             raise self._gone() from exc
 
     def _receive(self) -> None:
@@ -334,7 +353,9 @@ class EnrichmentProcess:
             self._forgotten.discard(number)
         else:
             self._answered[number] = answer
-        self._send()
+        # the answer at hand still counts when sending fails: the next wait finds out
+        with contextlib.suppress(ProcessGone, PoolClosed):
+            self._send()
 
     def _gone(self) -> Exception:
         return PoolClosed() if self.stopped else ProcessGone(f"enrichment process {self.pid}")
@@ -366,11 +387,13 @@ class _Requested:
 
     process: EnrichmentProcess
     number: int
+    size: int
     answer: list[Any] | None = None
 
     def result(self, timeout: float | None = None) -> list[Any]:
         if self.answer is None:
-            self.answer = self.process.answer(self.number, timeout)
+            # None: the process could not unpickle the request; each is enriched in process
+            self.answer = self.process.answer(self.number, timeout) or [None] * self.size
         return self.answer
 
     def forget(self) -> None:
@@ -479,6 +502,8 @@ class EnrichmentPool:
         Each must answer: the first one ready could answer for all, while another is still
         starting — and would print a traceback if Ctrl-C came then.
         """
+        if self.closed:
+            return
         if not self._running:
             self._running = [
                 EnrichmentProcess(self._settings, self._specs) for _ in range(self.processes)
@@ -505,6 +530,8 @@ class EnrichmentPool:
                 # [pipeline] enrich_timeout is for answering, not for starting and loading
                 # the plugins, which may take longer
                 self.warm_up()
+            if not self._running:  # closed meanwhile
+                return ahead
             offset, size, turn = 0, FIRST_CHUNK, 0
             while offset < len(wanted):
                 chunk = wanted[offset : offset + size]
@@ -516,7 +543,7 @@ class EnrichmentPool:
                     continue
                 process = self._running[turn % len(self._running)]
                 turn += 1
-                ahead.add(chunk, _Requested(process, process.submit(request)))
+                ahead.add(chunk, _Requested(process, process.submit(request), len(chunk)))
         except PoolClosed:
             pass
         except Exception as exc:  # died, or none could be started (no /dev/shm, …)

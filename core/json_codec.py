@@ -2,11 +2,18 @@
 on what careline reads and writes per message (delivery bodies, imported lines, the JSON
 columns), and the same answer.
 
-Whatever orjson refuses is handed to ``json`` instead, so the result — or the error, with its
-message — is exactly what ``json`` gives: ``NaN`` and ``Infinity`` (which ``json`` writes and
-reads), integers beyond 64 bits, lone surrogates, text that is not UTF-8. orjson *reads* an
-integer beyond 64 bits as a float, losing digits, so text with such a long run of digits is
-read by ``json`` too.
+Reading: whatever orjson refuses is handed to ``json`` instead, so the value — or the error,
+with its message — is what ``json`` gives: ``NaN`` and ``Infinity``, lone surrogates, text that
+is not UTF-8. orjson reads an integer beyond 64 bits as a float, losing digits, so text with
+such a long run of digits is read by ``json`` too. One difference is left: a document nested
+deeper than Python's recursion allows (about 1,000 levels) but within orjson's 1,024 is read,
+where ``json`` raises ``RecursionError``.
+
+Writing differs from ``json`` in form (compact, UTF-8 rather than ``\\u`` escapes) and in two
+cases: ``NaN`` and infinities are written as ``null`` (``json`` wrote ``NaN``, which is not JSON
+and which PostgreSQL refuses), and datetimes, enums, UUIDs and dataclasses are written (as
+orjson does: ISO text, their value, text, an object), where ``json`` raised ``TypeError``.
+Integers beyond 64 bits, which orjson refuses, are written by ``json``.
 """
 
 from __future__ import annotations

@@ -169,8 +169,8 @@ def enrich_with(pm: pluggy.PluginManager, settings: Settings, item: InboundMessa
             changes["attributes"] = {
                 name: value for each in answers for name, value in each.attributes.items()
             }
-        if answer.language is None and item.language:
-            changes["language"] = item.language
+        if answer.language != (answer.language or item.language):
+            changes["language"] = answer.language or item.language
         for name in ("topics", "tags"):
             values = getattr(answer, name)
             if len(set(values)) < len(values):

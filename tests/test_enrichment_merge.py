@@ -21,7 +21,7 @@ ANSWERS = st.none() | st.builds(
     Enrichment,
     sentiment=st.none() | st.floats(-1, 1),
     sentiment_label=st.none() | st.sampled_from(["negative", "positive"]),
-    language=st.none() | st.sampled_from(["en", "de", "fr-CA"]),
+    language=st.none() | st.sampled_from(["en", "de", "fr-CA", ""]),
     topics=st.lists(words, max_size=3).map(tuple),
     topic_scores=st.dictionaries(words, st.floats(0, 1), max_size=3),
     personal_data=st.lists(st.builds(PersonalDataMatch, kind=words), max_size=2).map(tuple),

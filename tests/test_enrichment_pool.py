@@ -15,7 +15,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -105,6 +105,22 @@ class OddAnswer:
 class TwoArgumentError(Exception):
     def __init__(self, what, where):
         super().__init__(f"{what} at {where}")
+
+
+def _rebuild_opaque():
+    if multiprocessing.parent_process() is not None:
+        raise RuntimeError("cannot be rebuilt in an enrichment process")
+    return Opaque()
+
+
+class Opaque:
+    """A channel's value in a message that pickles, and does not unpickle in a pool process."""
+
+    def __reduce__(self):
+        return (_rebuild_opaque, ())
+
+    def __eq__(self, other):
+        return isinstance(other, Opaque)
 
 
 class Unpicklable:
@@ -379,6 +395,39 @@ def test_a_dead_process_loses_nothing_and_is_replaced(careline_runtime, enricher
     with runtime.db.session() as session:
         sentiments = session.exec(select(Message.sentiment)).all()
     assert len(sentiments) == 4 and all(s is not None for s in sentiments)
+
+
+def test_a_request_the_process_cannot_read_is_enriched_in_process(
+    careline_runtime, enrichers
+) -> None:
+    runtime = careline_runtime(enrichers.Marker(), config=ONE_PROCESS)
+    pool = runtime.enrichment_pool()
+    assert pool is not None
+    odd = replace(_item(1, "my refund"), raw={"value": enrichers.Opaque()})
+    ahead = pool.ahead([odd, _item(2, "hello")])  # one chunk: the process cannot read it
+    assert ahead.take(odd) is None and ahead.take(_item(2, "hello")) is None
+    pool.settle(ahead)
+    assert not ahead.broken and not pool.disabled  # the process lives on
+    again = pool.ahead([_item(3, "and now?")])
+    answer = again.take(_item(3, "and now?"))
+    assert answer is not None and answer.attributes == {"length": 8}
+
+
+def test_a_stuck_hook_does_not_stop_the_pipeline_handing_work_over(
+    careline_runtime, enrichers
+) -> None:
+    """Requests far beyond a pipe's capacity are handed over while the process is stuck on the
+    first (its reader takes them), and the batch gives up after the timeout."""
+    config = {"pipeline": {"enrich_processes": 1, "enrich_timeout": 1}}
+    runtime = careline_runtime(enrichers.Hanging(), config=config)
+    pool = runtime.enrichment_pool()
+    assert pool is not None
+    pool.warm_up()
+    items = [_item(0, "hang on")] + [_item(n, "x" * 40_000) for n in range(1, 400)]
+    ahead = pool.ahead(items)  # ~16 MB of requests: waited here for good before
+    assert [ahead.take(item) for item in items[:3]] == [None, None, None]
+    assert ahead.stuck
+    pool.settle(ahead)
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to see processes")
