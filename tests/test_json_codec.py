@@ -1,15 +1,20 @@
 """careline.json_codec answers what ``json`` answers — values, and errors with their messages —
-only faster."""
+only faster; JSON columns (event data, tags, topics, attributes), written and read with it, read
+back as written on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from careline.db import Database
 from careline.json_codec import dumps, loads
-from hypothesis import given
+from careline.models import Event
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 SCALARS = (
@@ -60,3 +65,18 @@ def test_what_orjson_refuses_is_written_and_read_as_json_does() -> None:
     assert math.isnan(loads(json.dumps({"score": float("nan")}))["score"])
     with pytest.raises(json.JSONDecodeError, match="Expecting value"):
         loads("[")
+
+
+EVENT = Event.__table__  # type: ignore[attr-defined]
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.text(max_size=8), DOCUMENTS, max_size=4))
+def test_event_data_reads_back_as_written(careline_db: Database, data: dict[str, Any]) -> None:
+    at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    with careline_db.engine.begin() as connection:
+        new_id = connection.execute(
+            EVENT.insert().values(type="note", actor="test", at=at, data=data)
+        ).inserted_primary_key[0]
+        stored = connection.execute(sa.select(EVENT.c.data).where(EVENT.c.id == new_id)).one()
+    assert stored.data == data
