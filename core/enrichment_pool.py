@@ -63,9 +63,11 @@ IN_FLIGHT = 4
 process, so that at most a few answers wait in the answers pipe."""
 
 PIPE_BYTES = 1 << 20
-"""The pipes' capacity asked for (Linux; where it cannot be had, the default is used): fewer
-wake-ups of the reading ends. Nothing depends on it: a process reads its requests as they come,
-and the pipeline reads the answers waiting before it writes a request."""
+"""The pipes' capacity asked for (Linux; where it cannot be had, the default is used). Nothing
+is lost without it — a process's reader thread takes the requests as they come, and the pipeline
+reads the answers waiting before it writes a request — but that thread may wait up to the
+process's GIL switch interval (5 ms) while a hook computes, and four requests of 50 messages
+can outgrow the default 64 KiB: the pipeline would then wait to write."""
 
 GIVE_UP_AFTER = 3
 """Batches in a row under which the processes broke before enrichment stays in process."""
@@ -499,8 +501,8 @@ class EnrichmentPool:
         """Start every process now and wait until each has loaded its plugins (a process that
         dies meanwhile raises :class:`ProcessGone`).
 
-        Each must answer: the first one ready could answer for all, while another is still
-        starting — and would print a traceback if Ctrl-C came then.
+        Every process says so itself, over its own pipe; until it has, Ctrl-C could still reach
+        it before it ignores it, and print a traceback.
         """
         if self.closed:
             return
