@@ -129,6 +129,7 @@ def process_batch(
 ) -> ProcessStats:
     """Process claimed raw events and record each one's outcome (failures are dead-lettered)."""
     stats = ProcessStats()
+    now = runtime.now()
     outcomes: dict[int, UnitResult | Exception] = {}
     units: list[Unit] = []
     for raw in batch:
@@ -136,7 +137,7 @@ def process_batch(
             units.append(Unit(parse_raw_event(runtime, raw), raw_event_id=raw.id))
         except Exception as exc:
             outcomes[raw.id] = exc
-    for unit, outcome in zip(units, run_units(runtime, session, units), strict=True):
+    for unit, outcome in zip(units, run_units(runtime, session, units, now=now), strict=True):
         assert unit.raw_event_id is not None
         outcomes[unit.raw_event_id] = outcome
     rows = []
@@ -157,7 +158,7 @@ def process_batch(
                 "id": raw.id,
                 "status": "failed" if error else "done",
                 "error": error[:2000] if error else None,
-                "processed_at": runtime.now(),
+                "processed_at": now,
                 "attempts": raw.attempts + 1,
             }
         )
@@ -183,27 +184,36 @@ def parse_raw_event(runtime: Runtime, raw: ClaimedEvent) -> list[InboundMessage]
 
 # --- failure isolation ------------------------------------------------------------------------
 def run_units(
-    runtime: Runtime, session: Session, units: Sequence[Unit]
+    runtime: Runtime, session: Session, units: Sequence[Unit], *, now: datetime | None = None
 ) -> list[UnitResult | Exception]:
     """Handle ``units`` in order as batches; each outcome is a result or the unit's error.
+
+    They happen at ``now`` (by default the clock's time when called): see
+    :attr:`~careline.pipeline_batch.BatchRun.now`.
 
     A unit that raises is rolled back alone (see the module docstring). A conflict with another
     worker (PostgreSQL) runs the batch again, as the other worker's rows are committed by then;
     any other database error, or conflicts that persist, make every unit run alone. With
     enrichment processes configured, the units' messages are enriched by them meanwhile.
     """
+    if now is None:
+        now = runtime.now()
     pool = runtime.enrichment_pool()
     if pool is None:
-        return _run_units(runtime, session, units, None)
+        return _run_units(runtime, session, units, None, now)
     ahead = pool.ahead([item for unit in units for item in unit.items])
     try:
-        return _run_units(runtime, session, units, ahead)
+        return _run_units(runtime, session, units, ahead, now)
     finally:
         pool.settle(ahead)
 
 
 def _run_units(
-    runtime: Runtime, session: Session, units: Sequence[Unit], ahead: EnrichmentsAhead | None
+    runtime: Runtime,
+    session: Session,
+    units: Sequence[Unit],
+    ahead: EnrichmentsAhead | None,
+    now: datetime,
 ) -> list[UnitResult | Exception]:
     outcomes: list[UnitResult | Exception] = []
     conflicts = 0
@@ -211,24 +221,26 @@ def _run_units(
         pending = units[len(outcomes) :]
         try:
             with session.begin_nested():
-                outcomes.extend(BatchRun(runtime, session, ahead).run(pending))
+                outcomes.extend(BatchRun(runtime, session, ahead, now=now).run(pending))
         except UnitFailed as failed:
             if len(pending) == 1:  # it ran alone already
                 outcomes.append(failed.error)
                 continue
             if failed.index:
-                outcomes.extend(_run_units(runtime, session, pending[: failed.index], ahead))
-            outcomes.append(_run_alone(runtime, session, pending[failed.index], ahead))
+                outcomes.extend(_run_units(runtime, session, pending[: failed.index], ahead, now))
+            outcomes.append(_run_alone(runtime, session, pending[failed.index], ahead, now))
         except Exception as exc:
             if len(pending) == 1:
-                outcomes.append(_run_alone(runtime, session, pending[0], ahead, first_error=exc))
+                outcomes.append(
+                    _run_alone(runtime, session, pending[0], ahead, now, first_error=exc)
+                )
                 continue
             if _is_concurrency_conflict(exc) and conflicts < CONFLICT_RETRIES:
                 conflicts += 1
                 log.info("batch of %d conflicted with another worker; retrying", len(pending))
                 continue
             log.info("batch of %d hit %s; running its events one by one", len(pending), exc)
-            outcomes.extend(_run_alone(runtime, session, unit, ahead) for unit in pending)
+            outcomes.extend(_run_alone(runtime, session, unit, ahead, now) for unit in pending)
     return outcomes
 
 
@@ -237,6 +249,7 @@ def _run_alone(
     session: Session,
     unit: Unit,
     ahead: EnrichmentsAhead | None,
+    now: datetime,
     *,
     first_error: Exception | None = None,
 ) -> UnitResult | Exception:
@@ -250,7 +263,7 @@ def _run_alone(
             log.info("raw event %s conflicted with another worker; retrying", unit.raw_event_id)
         try:
             with session.begin_nested():
-                return BatchRun(runtime, session, ahead).run([unit])[0]
+                return BatchRun(runtime, session, ahead, now=now).run([unit])[0]
         except UnitFailed as failed:
             return failed.error
         except Exception as exc:

@@ -363,7 +363,12 @@ class BatchRun:
     """Open escalations in memory with the batch (off: through the escalation service)."""
 
     def __init__(
-        self, runtime: Runtime, session: Session, ahead: EnrichmentsAhead | None = None
+        self,
+        runtime: Runtime,
+        session: Session,
+        ahead: EnrichmentsAhead | None = None,
+        *,
+        now: datetime | None = None,
     ) -> None:
         self.runtime = runtime
         self.ahead = ahead
@@ -372,6 +377,11 @@ class BatchRun:
         self.hook = runtime.pm.hook
         self.session = session
         self.store = BatchStore(session)
+        self.now = runtime.now() if now is None else now
+        """The batch's time (by default the clock's when it starts): when its messages are
+        received, its contacts created and its escalations opened and assigned. One time for a
+        whole batch, as PostgreSQL's ``now()`` is one time for a whole transaction, and
+        cheaper: the clock was read and each time written out several times per message."""
         pipeline = runtime.settings.core("pipeline")
         self.reopen_window = pipeline.reopen_window
         self.keep_deleted_text = pipeline.keep_deleted_text
@@ -479,7 +489,7 @@ class BatchRun:
             "author_handle": item.author.handle,
             "in_reply_to": item.in_reply_to,
             "created_at": item.created_at,
-            "received_at": runtime.now(),
+            "received_at": self.now,
             "language": item.language,
             "sentiment": None,
             "topics": [],
@@ -566,7 +576,7 @@ class BatchRun:
         """Find or create the contact behind a customer message, keeping the identity current."""
         store, author = self.store, item.author
         identity = store.identity(item.channel, author.external_id)
-        now = self.runtime.now()
+        now = self.now
         if identity is None:
             contact = store.add_contact(author.display_name or author.handle, now)
             store.add_identity(
@@ -622,7 +632,7 @@ class BatchRun:
             conversation.copy_from(stored)
             self.session.expunge(stored)
             return
-        store, now = self.store, self.runtime.now()
+        store, now = self.store, self.now
         for request in requests:
             if request is None or store.has_escalation(conversation.id, request.trigger):
                 continue
@@ -667,7 +677,7 @@ class BatchRun:
             self.settings, conversation, escalation_id, request
         )
         with self.session.no_autoflush:  # written after the conversation, by BatchStore.flush
-            notifications.notify(self.session, notification, sorted(available), self.runtime.now())
+            notifications.notify(self.session, notification, sorted(available), self.now)
 
     def _auto_assign(self, conversation: ConversationRow) -> None:
         """Ask the ``careline_assign`` hook for an agent among the batch's candidates."""
@@ -681,13 +691,13 @@ class BatchRun:
                 agents = assignment.enabled_agents(self.session)
             if agents:
                 self.store.flush()  # the loads count what this batch did so far
-            self._pool = assignment.AgentPool.count(self.session, agents, now=self.runtime.now())
+            self._pool = assignment.AgentPool.count(self.session, agents, now=self.now)
         if not self._pool.agents:
             return
         chosen = assignment.choose(self.runtime, self._view(conversation), list(self._pool.agents))
         if chosen is None:
             return
-        now = self.runtime.now()
+        now = self.now
         previous = conversation.assignee_id
         conversation.assignee_id = chosen
         conversation.assigned_at = now
@@ -723,7 +733,7 @@ class BatchRun:
                 "author_handle": item.author.handle,
                 "in_reply_to": item.in_reply_to,
                 "created_at": item.created_at,
-                "received_at": self.runtime.now(),
+                "received_at": self.now,
                 "language": None,
                 "sentiment": None,
                 "topics": [],
@@ -765,7 +775,7 @@ class BatchRun:
         message = self._stored_message(item)
         if message is None or message.text == item.text or message.id is None:
             return False
-        now = self.runtime.now()
+        now = self.now
         self.session.add(MessageRevision(message_id=message.id, text=message.text, replaced_at=now))
         message.text = item.text
         message.edited_at = item.created_at
@@ -779,7 +789,7 @@ class BatchRun:
         message = self._stored_message(item)
         if message is None or message.deleted_at is not None:
             return False
-        now = self.runtime.now()
+        now = self.now
         message.deleted_at = item.created_at if item.created_at else now
         if not self.keep_deleted_text:
             message.text = ""

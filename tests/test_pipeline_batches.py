@@ -10,6 +10,7 @@ from unittest.mock import patch
 import pytest
 import sqlalchemy as sa
 from careline import hookimpl, pipeline
+from careline.clock import FrozenClock
 from careline.models import (
     Contact,
     Conversation,
@@ -338,3 +339,35 @@ def test_lookups_bind_one_array_on_postgresql(careline_runtime, careline_databas
     lookups = {sql: sizes for sql, sizes in statements.items() if "FROM message" in sql}
     assert len(lookups) == 1, list(lookups)
     assert all(len(set(sizes)) == 1 and max(sizes) <= 3 for sizes in statements.values())
+
+
+class TickingClock(FrozenClock):
+    """A clock that moves a second each time it is read."""
+
+    def now(self) -> datetime:
+        return self.advance(seconds=1)
+
+
+def test_a_batch_happens_at_one_time(careline_runtime) -> None:
+    """A batch reads the clock once: its messages are received, its contacts created and its
+    raw events processed at that time, however often the steps between would have read it."""
+    runtime = careline_runtime(Rules())
+    agents.add_agent(runtime, "Ann Agent")
+    agents.add_agent(runtime, "Bob Agent")
+    runtime.settings.clock = TickingClock(T0)
+    for n in range(4):
+        deliver(runtime, "testchannel", delivery(message(f"m{n}", author=f"u{n}", thread=f"t{n}")))
+    delivered = runtime.settings.clock.now()
+    pipeline.process_pending(runtime, batch_size=2)
+    with runtime.db.session() as session:
+        messages = session.exec(select(Message)).all()
+        received = {m.conversation_id: m.received_at for m in messages}
+        created = {c.created_at for c in session.exec(select(Contact))}
+        assigned = {c.id: c.assigned_at for c in session.exec(select(Conversation))}
+        processed = [r.processed_at for r in session.exec(select(RawEvent).order_by(RawEvent.id))]
+    assert len(messages) == 4
+    batches = sorted(set(received.values()))
+    assert len(batches) == 2 and batches[0] > delivered
+    assert created == set(batches)
+    assert assigned == received
+    assert processed == [batches[0], batches[0], batches[1], batches[1]]
