@@ -544,12 +544,15 @@ class BatchRun:
             )
         customer_wrote(runtime, conversation, item)
         store.conversation_changed(conversation)
+        previous = store.previous_conversations(conversation)
         if opened or reopened:
             decision: RoutingDecision | None = self.hook.careline_route(
-                conversation=self._view(conversation), message=item, settings=self.settings
+                conversation=self._view(conversation, previous),
+                message=item,
+                settings=self.settings,
             )
             apply_routing(runtime, conversation, decision, item.created_at, store.add_event)
-        view = self._view(conversation)
+        view = self._view(conversation, previous)
         requests = self.hook.careline_escalate_on_message(
             conversation=view, message=item, settings=self.settings, enrichment=enrichment
         )
@@ -608,13 +611,15 @@ class BatchRun:
             store.identity_changed(identity)
         return store.current_contact(identity.contact_id).id
 
-    def _view(self, conversation: ConversationRow) -> ConversationView:
+    def _view(self, conversation: ConversationRow, previous: int | None = None) -> ConversationView:
+        """The conversation as hooks see it now; ``previous``: its contact's earlier
+        conversations, when counted already for this message."""
         store = self.store
         return build_conversation_view(
             conversation,
             contact=store.contact(conversation.contact_id),
             identity=store.view_identity(conversation.contact_id, conversation.channel),
-            previous=store.previous_conversations(conversation),
+            previous=store.previous_conversations(conversation) if previous is None else previous,
         )
 
     def _escalate(self, conversation: ConversationRow, requests: list[EscalationRequest]) -> None:

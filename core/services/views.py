@@ -174,13 +174,17 @@ def build_conversation_view(
     ``previous`` the count :func:`previous_conversations` gives.
     """
     assert conversation.id is not None
-    kinds = sorted(
-        {
-            p["kind"]
-            for m in messages
-            if m.direction == Direction.INBOUND
-            for p in (m.personal_data or ())
-        }
+    kinds = (
+        sorted(
+            {
+                p["kind"]
+                for m in messages
+                if m.direction == Direction.INBOUND
+                for p in (m.personal_data or ())
+            }
+        )
+        if messages
+        else ()
     )
     return ConversationView(
         id=conversation.id,
@@ -209,7 +213,7 @@ def build_conversation_view(
         last_inbound_at=conversation.last_inbound_at,
         first_response_due=conversation.first_response_due,
         resolution_due=conversation.resolution_due,
-        messages=tuple(message_view(m) for m in messages),
+        messages=tuple(message_view(m) for m in messages) if messages else (),
     )
 
 
@@ -238,7 +242,11 @@ def count_previous(
     """:func:`previous_conversations` over ``(id, created_at)`` pairs of the contact's
     conversations already in memory (those created in the lookback before ``created_at``)."""
     since = created_at - lookback
-    return sum(1 for other, at in started if other != conversation_id and since <= at <= created_at)
+    count = 0
+    for other, at in started:  # a loop: most contacts have started one, and a generator costs more
+        if other != conversation_id and since <= at <= created_at:
+            count += 1
+    return count
 
 
 def on_shift(agent: Agent, now: datetime | None) -> bool:
