@@ -188,9 +188,13 @@ class Wanted:
 
 class _Lookups:
     """The queries a batch reads with, built once per kind of database (building one cost more
-    than SQLite took to run it). Each looks up the values of its ``ids`` parameter.
+    than SQLite took to run it). Each looks up the values of its ``ids`` parameter, a list bound
+    as one parameter.
 
-    On PostgreSQL ``ids`` is one array (``column = ANY(:ids)``), not one parameter per value:
+    On SQLite it is a JSON array (``column IN (SELECT value FROM json_each(:ids))``, which SQLite
+    runs as one index search per value, as it does ``IN (?, ?, …)``): SQLAlchemy writes out a
+    parameter per value for every run of an ``IN`` list, and that took 3% of the pipeline's
+    time. On PostgreSQL ``ids`` is an array (``column = ANY(:ids)``), also for a reason of speed:
     psycopg prepares a statement from its fifth run on, and PostgreSQL then settles on a generic
     plan. With one parameter per value that plan cannot probe the index value by value: it reads
     every row of the channel and compares each with the whole list, so a batch's lookups grew
@@ -202,7 +206,8 @@ class _Lookups:
         def among(column: sa.Column[Any]) -> sa.ColumnElement[bool]:
             if postgresql:
                 return column == sa.any_(sa.bindparam("ids", type_=sa.ARRAY(column.type)))
-            return column.in_(sa.bindparam("ids", expanding=True))
+            ids = sa.func.json_each(sa.bindparam("ids", type_=sa.JSON)).table_valued("value")
+            return column.in_(sa.select(ids.c.value))
 
         channel = sa.bindparam("channel")
         self.known_messages = sa.select(MESSAGE.c.external_id).where(
