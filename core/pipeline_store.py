@@ -3,8 +3,9 @@
 :class:`BatchStore` reads everything a batch of inbound messages needs up front — which messages
 are known, the latest conversation of every thread, the authors' identities and contacts, the
 contacts' recent conversations — in one query each, keeps it in memory while the batch is
-threaded, and writes new and changed rows with one statement per table when the batch ends (or
-before a step that needs them in the database, :meth:`BatchStore.flush`).
+threaded, and writes new rows with one statement per table when the batch ends (or before a step
+that needs them in the database, :meth:`BatchStore.flush`), and of changed rows the columns they
+changed, one statement per set of columns.
 
 Ids are given out before rows are written, so that hooks see real conversation ids and events
 can name their message: on SQLite the batch holds the write lock and counts on from the highest
@@ -14,6 +15,7 @@ held, so ids still grow per thread across workers.
 
 from __future__ import annotations
 
+import operator
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -47,7 +49,7 @@ RAW_EVENT: sa.Table = RawEvent.__table__  # type: ignore[attr-defined]
 CONVERSATION_COLUMNS = tuple(column.name for column in CONVERSATION.columns)
 IDENTITY_COLUMNS = tuple(column.name for column in IDENTITY.columns)
 CONVERSATION_CHANGES = tuple(name for name in CONVERSATION_COLUMNS if name != "id")
-"""What writing a changed conversation sets: every column."""
+"""The columns of a conversation a batch may change (every one but ``id``)."""
 IDENTITY_CHANGES = tuple(name for name in IDENTITY_COLUMNS if name != "id")
 
 IN_CHUNK = 500
@@ -75,7 +77,7 @@ def thread_lock_key(name: str) -> int:
 class ConversationRow:
     """A conversation of the batch in memory (the columns of :class:`Conversation`)."""
 
-    __slots__ = (*CONVERSATION_COLUMNS, "new")
+    __slots__ = (*CONVERSATION_COLUMNS, "new", "written")
 
     id: int
     channel: str
@@ -110,11 +112,15 @@ class ConversationRow:
     assigned_at: datetime | None
     sla_warned: list[str]
     new: bool
+    written: tuple[Any, ...] | None
+    """What the database holds of :data:`CONVERSATION_CHANGES` (``None``: unknown, or new)."""
 
     def __init__(self, values: Mapping[Any, Any], *, new: bool = False) -> None:
+        """A conversation as ``values`` has its columns: stored, unless ``new``."""
         for name in CONVERSATION_COLUMNS:
             setattr(self, name, values[name])
         self.new = new
+        self.written = None if new else _snapshot(_CONVERSATION_VALUES(self))
 
     @classmethod
     def opened(cls, **values: Any) -> ConversationRow:
@@ -135,12 +141,13 @@ class ConversationRow:
         """Take over every column of the stored conversation (after the ORM changed it)."""
         for name in CONVERSATION_COLUMNS:
             setattr(self, name, getattr(stored, name))
+        self.written = _snapshot(_CONVERSATION_VALUES(self))
 
 
 class IdentityRow:
     """An identity of the batch in memory (the columns of :class:`Identity`)."""
 
-    __slots__ = (*IDENTITY_COLUMNS, "new")
+    __slots__ = (*IDENTITY_COLUMNS, "new", "written")
 
     id: int
     contact_id: int
@@ -152,11 +159,51 @@ class IdentityRow:
     verified: bool
     updated_at: datetime | None
     new: bool
+    written: tuple[Any, ...] | None
+    """What the database holds of :data:`IDENTITY_CHANGES` (``None``: unknown, or new)."""
 
     def __init__(self, values: Mapping[Any, Any], *, new: bool = False) -> None:
+        """An identity as ``values`` has its columns: stored, unless ``new``."""
         for name in IDENTITY_COLUMNS:
             setattr(self, name, values[name])
         self.new = new
+        self.written = None if new else _IDENTITY_VALUES(self)
+
+
+_CONVERSATION_VALUES = operator.attrgetter(*CONVERSATION_CHANGES)
+_IDENTITY_VALUES = operator.attrgetter(*IDENTITY_CHANGES)
+
+
+def _snapshot(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``values`` with their lists copied: a list changed in place still differs from this."""
+    return tuple(value.copy() if value.__class__ is list else value for value in values)
+
+
+def _write_changes(
+    connection: sa.Connection, table: sa.Table, rows: list[Any], names: tuple[str, ...]
+) -> None:
+    """Write what each row changed of the columns ``names`` since it was written (all of them
+    when that is unknown), one ``UPDATE`` per set of columns. SQLite rewrites every index on a
+    column an ``UPDATE`` sets, changed or not: a conversation has eight."""
+    values_of = operator.attrgetter(*names)
+    groups: dict[tuple[str, ...], list[Any]] = {}
+    for row in rows:
+        values = values_of(row)
+        written = row.written
+        changed = (
+            names
+            if written is None
+            else tuple(
+                name
+                for name, before, now in zip(names, written, values, strict=True)
+                if before != now
+            )
+        )
+        if changed:
+            groups.setdefault(changed, []).append(row)
+        row.written = _snapshot(values)
+    for changed, group in groups.items():
+        update_rows(connection, table, group, changed)
 
 
 @dataclass(slots=True)
@@ -209,7 +256,7 @@ class _Lookups:
             ids = sa.func.json_each(sa.bindparam("ids", type_=sa.JSON)).table_valued("value")
             return column.in_(sa.select(ids.c.value))
 
-        channel = sa.bindparam("channel")
+        channel: sa.BindParameter[str] = sa.bindparam("channel")
         self.known_messages = sa.select(MESSAGE.c.external_id).where(
             MESSAGE.c.channel == channel, among(MESSAGE.c.external_id)
         )
@@ -585,7 +632,7 @@ class BatchStore:
             self._new_identities = []
         if self._changed_identities:
             changed_identities = self._changed_identities
-            update_rows(
+            _write_changes(
                 connection,
                 IDENTITY,
                 [changed_identities[k] for k in sorted(changed_identities)],
@@ -599,7 +646,7 @@ class BatchStore:
             self._new_conversations = []
         if self._changed_conversations:
             changed = self._changed_conversations
-            update_rows(
+            _write_changes(
                 connection,
                 CONVERSATION,
                 [changed[k] for k in sorted(changed)],
