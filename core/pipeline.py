@@ -16,6 +16,7 @@ retries such conflicts deserve.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -199,6 +200,7 @@ def run_units(
     if now is None:
         now = runtime.now()
     pool = runtime.enrichment_pool()
+    _freeze_startup_objects()
     if pool is None:
         return _run_units(runtime, session, units, None, now)
     ahead = pool.ahead([item for unit in units for item in unit.items])
@@ -206,6 +208,24 @@ def run_units(
         return _run_units(runtime, session, units, ahead, now)
     finally:
         pool.settle(ahead)
+
+
+_startup_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Leave what the process built before its first batch out of garbage collection (once).
+
+    A worker builds its settings, plugins, database metadata and enrichment processes before its
+    first batch and keeps them. CPython's full collections scanned all of them again, ~50 ms
+    each: 7% of the pipeline's time. After :func:`gc.freeze` a collection scans only what was
+    made since. Garbage made later is collected as before; what was built before and becomes
+    garbage in a reference cycle is not (it lives as long as the process, as a rule).
+    """
+    global _startup_frozen
+    if not _startup_frozen:
+        _startup_frozen = True
+        gc.freeze()
 
 
 def _run_units(
