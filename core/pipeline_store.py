@@ -15,6 +15,7 @@ held, so ids still grow per thread across workers.
 
 from __future__ import annotations
 
+import copy
 import operator
 import zlib
 from collections import defaultdict
@@ -120,7 +121,7 @@ class ConversationRow:
         for name in CONVERSATION_COLUMNS:
             setattr(self, name, values[name])
         self.new = new
-        self.written = None if new else _snapshot(_CONVERSATION_VALUES(self))
+        self.written = None if new else _CONVERSATION_SNAPSHOT(self)
 
     @classmethod
     def opened(cls, **values: Any) -> ConversationRow:
@@ -138,10 +139,11 @@ class ConversationRow:
         return cls(defaults, new=True)
 
     def copy_from(self, stored: Conversation) -> None:
-        """Take over every column of the stored conversation (after the ORM changed it)."""
+        """Take over every column of the stored conversation, after the ORM changed and wrote
+        it (so the database holds them)."""
         for name in CONVERSATION_COLUMNS:
             setattr(self, name, getattr(stored, name))
-        self.written = _snapshot(_CONVERSATION_VALUES(self))
+        self.written = _CONVERSATION_SNAPSHOT(self)
 
 
 class IdentityRow:
@@ -167,41 +169,65 @@ class IdentityRow:
         for name in IDENTITY_COLUMNS:
             setattr(self, name, values[name])
         self.new = new
-        self.written = None if new else _IDENTITY_VALUES(self)
+        self.written = None if new else _IDENTITY_SNAPSHOT(self)
 
 
-_CONVERSATION_VALUES = operator.attrgetter(*CONVERSATION_CHANGES)
-_IDENTITY_VALUES = operator.attrgetter(*IDENTITY_CHANGES)
+class _Snapshot:
+    """What a row holds of some columns, kept to tell later which of them changed: a tuple of
+    their values, JSON ones (lists, dicts) copied, as those can change in place."""
+
+    def __init__(self, table: sa.Table, names: tuple[str, ...]) -> None:
+        self.table = table
+        self.names = names
+        self.values = operator.attrgetter(*names)
+        self.json = tuple(
+            position
+            for position, name in enumerate(names)
+            if isinstance(table.c[name].type, sa.JSON)
+        )
+
+    def __call__(self, row: Any) -> tuple[Any, ...]:
+        values: tuple[Any, ...] = self.values(row)
+        if not self.json:
+            return values
+        copied = list(values)
+        for position in self.json:
+            copied[position] = copy.copy(copied[position])
+        return tuple(copied)
 
 
-def _snapshot(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``values`` with their lists copied: a list changed in place still differs from this."""
-    return tuple(value.copy() if value.__class__ is list else value for value in values)
+_CONVERSATION_SNAPSHOT = _Snapshot(CONVERSATION, CONVERSATION_CHANGES)
+_IDENTITY_SNAPSHOT = _Snapshot(IDENTITY, IDENTITY_CHANGES)
 
 
-def _write_changes(
-    connection: sa.Connection, table: sa.Table, rows: list[Any], names: tuple[str, ...]
-) -> None:
-    """Write what each row changed of the columns ``names`` since it was written (all of them
-    when that is unknown), one ``UPDATE`` per set of columns. SQLite rewrites every index on a
-    column an ``UPDATE`` sets, changed or not: a conversation has eight."""
-    values_of = operator.attrgetter(*names)
+def _write_changes(connection: sa.Connection, rows: list[Any], snapshot: _Snapshot) -> None:
+    """Write the columns of ``snapshot`` that each row changed since it was written (all of
+    them when that is unknown), one ``UPDATE`` per set of columns.
+
+    SQLite rewrites every index on a column an ``UPDATE`` sets, changed or not (a conversation
+    has eight). PostgreSQL compares the values itself, and there every row is written whole in
+    one statement, in id order, so that workers lock rows in the same order (no deadlock).
+    """
+    table = snapshot.table
+    if connection.dialect.name != "sqlite":
+        update_rows(connection, table, rows, snapshot.names)
+        return
     groups: dict[tuple[str, ...], list[Any]] = {}
     for row in rows:
-        values = values_of(row)
+        values = snapshot(row)
         written = row.written
         changed = (
-            names
+            snapshot.names
             if written is None
             else tuple(
                 name
-                for name, before, now in zip(names, written, values, strict=True)
+                for name, before, now in zip(snapshot.names, written, values, strict=True)
                 if before != now
             )
         )
         if changed:
             groups.setdefault(changed, []).append(row)
-        row.written = _snapshot(values)
+        row.written = values
     for changed, group in groups.items():
         update_rows(connection, table, group, changed)
 
@@ -298,7 +324,7 @@ class _Lookups:
         )
 
 
-_LOOKUPS = {postgresql: _Lookups(postgresql) for postgresql in (False, True)}
+_LOOKUPS = {"sqlite": _Lookups(postgresql=False), "postgresql": _Lookups(postgresql=True)}
 
 
 def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -352,7 +378,7 @@ class BatchStore:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.connection = session.connection()
-        self._lookups = _LOOKUPS[self.connection.dialect.name == "postgresql"]
+        self._lookups = _LOOKUPS[self.connection.dialect.name]
         self._known: set[tuple[str, str]] = set()
         self._latest: dict[tuple[str, str, str], ConversationRow] = {}
         self._identities: dict[tuple[str, str], IdentityRow] = {}
@@ -629,28 +655,26 @@ class BatchStore:
             insert_rows(connection, IDENTITY, self._new_identities)
             for identity in self._new_identities:
                 identity.new = False
+                identity.written = _IDENTITY_SNAPSHOT(identity)
             self._new_identities = []
         if self._changed_identities:
             changed_identities = self._changed_identities
             _write_changes(
                 connection,
-                IDENTITY,
                 [changed_identities[k] for k in sorted(changed_identities)],
-                IDENTITY_CHANGES,
+                _IDENTITY_SNAPSHOT,
             )
             self._changed_identities = {}
         if self._new_conversations:
             insert_rows(connection, CONVERSATION, self._new_conversations)
             for conversation in self._new_conversations:
                 conversation.new = False
+                conversation.written = _CONVERSATION_SNAPSHOT(conversation)
             self._new_conversations = []
         if self._changed_conversations:
             changed = self._changed_conversations
             _write_changes(
-                connection,
-                CONVERSATION,
-                [changed[k] for k in sorted(changed)],
-                CONVERSATION_CHANGES,
+                connection, [changed[k] for k in sorted(changed)], _CONVERSATION_SNAPSHOT
             )
             self._changed_conversations = {}
         if self._escalations:
