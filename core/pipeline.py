@@ -257,6 +257,7 @@ def _run_units(
                 continue
             if _is_concurrency_conflict(exc) and conflicts < CONFLICT_RETRIES:
                 conflicts += 1
+                now = max(now, runtime.now())  # later than the other worker's rows
                 log.info("batch of %d conflicted with another worker; retrying", len(pending))
                 continue
             log.info("batch of %d hit %s; running its events one by one", len(pending), exc)
@@ -281,6 +282,7 @@ def _run_alone(
             if attempt > CONFLICT_RETRIES or not _is_concurrency_conflict(error):
                 return error
             log.info("raw event %s conflicted with another worker; retrying", unit.raw_event_id)
+            now = max(now, runtime.now())  # later than the other worker's rows
         try:
             with session.begin_nested():
                 return BatchRun(runtime, session, ahead, now=now).run([unit])[0]

@@ -5,7 +5,9 @@ handled in order, one message at a time, exactly as if alone — identity and co
 a new, current or reopened conversation, enrichment, routing on open and reopen, escalation
 hooks on every customer message, auto-assignment, SLA due times, events — but against the rows
 a :class:`~careline.pipeline_store.BatchStore` read for the whole batch, and written in bulk at
-the end. Each hook receives the conversation as it is at that step, built from memory.
+the end. Each hook receives the conversation as it is at that step, built from memory. One
+thing differs from handling them alone: the whole batch happens at one time,
+:attr:`BatchRun.now`.
 
 :meth:`BatchRun.run` either handles every unit or raises :class:`UnitFailed` naming the unit
 that raised; a database error is left to propagate. Either way nothing of the batch is kept by
@@ -632,7 +634,7 @@ class BatchRun:
             self.store.flush()
             stored = self.session.get(Conversation, conversation.id, populate_existing=True)
             assert stored is not None
-            escalations.apply_requests(self.runtime, self.session, stored, requests)
+            escalations.apply_requests(self.runtime, self.session, stored, requests, now=self.now)
             self.session.flush()
             conversation.copy_from(stored)
             self.session.expunge(stored)

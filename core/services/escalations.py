@@ -32,10 +32,13 @@ def apply_requests(
     requests: Iterable[EscalationRequest | None],
     *,
     actor: str = "system",
+    now: datetime | None = None,
 ) -> list[Escalation]:
-    """Open an escalation for each request whose trigger has not fired on this conversation."""
+    """Open an escalation for each request whose trigger has not fired on this conversation, at
+    ``now`` (by default the clock's time)."""
     opened: list[Escalation] = []
-    now = runtime.now()
+    if now is None:
+        now = runtime.now()
     for request in requests:
         if request is None:
             continue
@@ -81,7 +84,7 @@ def apply_requests(
             notification = escalation_notification(
                 runtime.settings, conversation, escalation.id, request
             )
-            notifications.notify(session, notification, sorted(available), runtime.now())
+            notifications.notify(session, notification, sorted(available), now)
         opened.append(escalation)
     return opened
 
