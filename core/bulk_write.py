@@ -155,10 +155,16 @@ def _same_text(convert: Converter, faster: Converter) -> bool:
 _STATEMENTS: weakref.WeakKeyDictionary[sa.Dialect, dict[str, _Bulk]] = weakref.WeakKeyDictionary()
 
 
+_STATEMENTS_KEPT = 512
+"""Statements kept per dialect: an ``UPDATE`` is one per set of columns a batch changed."""
+
+
 def _statement(connection: sa.Connection, key: str, build: Callable[[sa.Dialect], _Bulk]) -> _Bulk:
     statements = _STATEMENTS.setdefault(connection.dialect, {})
     found = statements.get(key)
     if found is None:
+        if len(statements) >= _STATEMENTS_KEPT:
+            statements.clear()
         found = statements[key] = build(connection.dialect)
     return found
 
