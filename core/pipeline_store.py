@@ -78,7 +78,7 @@ def thread_lock_key(name: str) -> int:
 class ConversationRow:
     """A conversation of the batch in memory (the columns of :class:`Conversation`)."""
 
-    __slots__ = (*CONVERSATION_COLUMNS, "new", "written")
+    __slots__ = (*CONVERSATION_COLUMNS, "written")
 
     id: int
     channel: str
@@ -112,16 +112,19 @@ class ConversationRow:
     reopened_at: datetime | None
     assigned_at: datetime | None
     sla_warned: list[str]
-    new: bool
     written: tuple[Any, ...] | None
-    """What the database holds of :data:`CONVERSATION_CHANGES` (``None``: unknown, or new)."""
+    """What the database holds of :data:`CONVERSATION_CHANGES` (``None``: not written yet)."""
 
     def __init__(self, values: Mapping[Any, Any], *, new: bool = False) -> None:
         """A conversation as ``values`` has its columns: stored, unless ``new``."""
         for name in CONVERSATION_COLUMNS:
             setattr(self, name, values[name])
-        self.new = new
         self.written = None if new else _CONVERSATION_SNAPSHOT(self)
+
+    @property
+    def new(self) -> bool:
+        """Not written yet: the next flush inserts it."""
+        return self.written is None
 
     @classmethod
     def opened(cls, **values: Any) -> ConversationRow:
@@ -149,7 +152,7 @@ class ConversationRow:
 class IdentityRow:
     """An identity of the batch in memory (the columns of :class:`Identity`)."""
 
-    __slots__ = (*IDENTITY_COLUMNS, "new", "written")
+    __slots__ = (*IDENTITY_COLUMNS, "written")
 
     id: int
     contact_id: int
@@ -160,16 +163,19 @@ class IdentityRow:
     followers: int | None
     verified: bool
     updated_at: datetime | None
-    new: bool
     written: tuple[Any, ...] | None
-    """What the database holds of :data:`IDENTITY_CHANGES` (``None``: unknown, or new)."""
+    """What the database holds of :data:`IDENTITY_CHANGES` (``None``: not written yet)."""
 
     def __init__(self, values: Mapping[Any, Any], *, new: bool = False) -> None:
         """An identity as ``values`` has its columns: stored, unless ``new``."""
         for name in IDENTITY_COLUMNS:
             setattr(self, name, values[name])
-        self.new = new
         self.written = None if new else _IDENTITY_SNAPSHOT(self)
+
+    @property
+    def new(self) -> bool:
+        """Not written yet: the next flush inserts it."""
+        return self.written is None
 
 
 class _Snapshot:
@@ -201,8 +207,8 @@ _IDENTITY_SNAPSHOT = _Snapshot(IDENTITY, IDENTITY_CHANGES)
 
 
 def _write_changes(connection: sa.Connection, rows: list[Any], snapshot: _Snapshot) -> None:
-    """Write the columns of ``snapshot`` that each row changed since it was written (all of
-    them when that is unknown), one ``UPDATE`` per set of columns.
+    """Write the columns of ``snapshot`` that each row (written before) changed since, one
+    ``UPDATE`` per set of columns.
 
     SQLite rewrites every index on a column an ``UPDATE`` sets, changed or not (a conversation
     has eight). PostgreSQL compares the values itself, and there every row is written whole in
@@ -215,15 +221,10 @@ def _write_changes(connection: sa.Connection, rows: list[Any], snapshot: _Snapsh
     groups: dict[tuple[str, ...], list[Any]] = {}
     for row in rows:
         values = snapshot(row)
-        written = row.written
-        changed = (
-            snapshot.names
-            if written is None
-            else tuple(
-                name
-                for name, before, now in zip(snapshot.names, written, values, strict=True)
-                if before != now
-            )
+        changed = tuple(
+            name
+            for name, before, now in zip(snapshot.names, row.written, values, strict=True)
+            if before != now
         )
         if changed:
             groups.setdefault(changed, []).append(row)
@@ -591,7 +592,7 @@ class BatchStore:
     def add_conversation(self, conversation: ConversationRow) -> ConversationRow:
         """Give a new conversation its id; it becomes its thread's latest."""
         conversation.id = self._take_id(CONVERSATION)
-        conversation.new = True
+        conversation.written = None  # inserted at the next flush
         self._latest[(conversation.channel, conversation.account, conversation.thread_key)] = (
             conversation
         )
@@ -654,7 +655,6 @@ class BatchStore:
         if self._new_identities:
             insert_rows(connection, IDENTITY, self._new_identities)
             for identity in self._new_identities:
-                identity.new = False
                 identity.written = _IDENTITY_SNAPSHOT(identity)
             self._new_identities = []
         if self._changed_identities:
@@ -668,7 +668,6 @@ class BatchStore:
         if self._new_conversations:
             insert_rows(connection, CONVERSATION, self._new_conversations)
             for conversation in self._new_conversations:
-                conversation.new = False
                 conversation.written = _CONVERSATION_SNAPSHOT(conversation)
             self._new_conversations = []
         if self._changed_conversations:
