@@ -425,6 +425,11 @@ class EnrichmentsAhead:
         for index, item in enumerate(items):
             self._pending[(item.channel, item.external_id)] = (item, answer, index)
 
+    def handed(self, item: InboundMessage) -> bool:
+        """Whether ``item`` (this very message) was handed over."""
+        found = self._pending.get((item.channel, item.external_id))
+        return found is not None and found[0] is item
+
     def take(self, item: InboundMessage) -> Enrichment | None:
         """The enrichment of ``item`` (waiting for it), or ``None`` when the pipeline must
         enrich it itself. Raises the hook's error when a hook raised on it."""
@@ -521,10 +526,18 @@ class EnrichmentPool:
                 )
                 return
 
-    def ahead(self, items: Sequence[InboundMessage]) -> EnrichmentsAhead:
-        """Start enriching the customer messages among ``items``."""
-        wanted = [item for item in items if wants_enrichment(item)]
-        ahead = EnrichmentsAhead(self.timeout)
+    def ahead(
+        self, items: Sequence[InboundMessage], *, adding_to: EnrichmentsAhead | None = None
+    ) -> EnrichmentsAhead:
+        """Start enriching the customer messages among ``items``: in a new
+        :class:`EnrichmentsAhead`, or ``adding_to`` one that a running process already works on
+        (its messages among ``items`` are not handed over again)."""
+        if adding_to is not None and self.works_on(adding_to):
+            ahead = adding_to
+            wanted = [item for item in items if wants_enrichment(item) and not ahead.handed(item)]
+        else:
+            ahead = EnrichmentsAhead(self.timeout)
+            wanted = [item for item in items if wants_enrichment(item)]
         if self.disabled or self.closed:
             return ahead
         try:
@@ -553,19 +566,30 @@ class EnrichmentPool:
             ahead.broken = True
         return ahead
 
+    def works_on(self, ahead: EnrichmentsAhead) -> bool:
+        """Whether every process ``ahead`` was handed to still runs (none broke meanwhile)."""
+        return not ahead.broken and all(
+            chunk.process in self._running
+            for chunk in ahead.chunks
+            if isinstance(chunk, _Requested)
+        )
+
+    def drop(self, ahead: EnrichmentsAhead) -> None:
+        """``ahead`` will not be taken (its batch never ran): forget its answers. Unlike
+        :meth:`settle`, this says nothing of whether the processes broke."""
+        with contextlib.suppress(ProcessGone, PoolClosed):  # noticed on the next batch
+            for chunk in ahead.chunks:
+                if isinstance(chunk, _Requested):
+                    chunk.forget()
+
     def settle(self, ahead: EnrichmentsAhead) -> None:
         """After a batch: when the processes broke under it, start new ones for the next — or,
         after several batches in a row (they cannot even start), stop trying."""
         self.answered += len(ahead.answered)
         if not ahead.broken:
             self._breaks_in_a_row = 0
-            try:
-                for chunk in ahead.chunks:
-                    if isinstance(chunk, _Requested):
-                        chunk.forget()
-                return
-            except (ProcessGone, PoolClosed):  # noticed on the next batch
-                return
+            self.drop(ahead)
+            return
         self._breaks_in_a_row += 1
         self._stop(patience=0.0 if ahead.stuck else STOP_SECONDS)
         if self._breaks_in_a_row < GIVE_UP_AFTER:
