@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 if TYPE_CHECKING:
-    from careline.enrichment_pool import EnrichmentsAhead
+    from careline.enrichment_pool import EnrichmentPool, EnrichmentsAhead
     from careline.runtime import Runtime
 
 log = logging.getLogger("careline.pipeline")
@@ -101,6 +101,71 @@ def claim_batch(runtime: Runtime, session: Session, limit: int) -> list[ClaimedE
     return [ClaimedEvent(row.id, row.channel, row.body, row.attempts) for row in rows]
 
 
+class ReadAhead:
+    """The raw events after a batch, read and parsed while it runs, their customer messages
+    handed to the enrichment processes at once.
+
+    Without it, the enrichment processes wait while the pipeline writes a batch, commits, claims
+    and parses the next; with it, they are already enriching the next batch then. It is a guess,
+    made on SQLite only, where one worker claims the pending events in id order: the next batch
+    is the events after this one. The batch claimed next is what runs — an event read ahead and
+    not claimed is dropped, one claimed and not read ahead is parsed and handed over then. On
+    PostgreSQL the next events are any worker's to claim, so each batch hands over its own.
+    """
+
+    def __init__(self, runtime: Runtime, pool: EnrichmentPool, size: int) -> None:
+        self._runtime = runtime
+        self._pool = pool
+        self._size = size
+        self._parsed: dict[int, list[InboundMessage] | Exception] = {}
+        self._ahead: EnrichmentsAhead | None = None
+
+    @classmethod
+    def for_runtime(cls, runtime: Runtime, size: int) -> ReadAhead | None:
+        """A read-ahead of batches of ``size`` for ``runtime``, or ``None`` (PostgreSQL, or no
+        enrichment processes)."""
+        if runtime.db.supports_row_claims:
+            return None
+        pool = runtime.enrichment_pool()
+        return None if pool is None else cls(runtime, pool, size)
+
+    def take(self) -> tuple[dict[int, list[InboundMessage] | Exception], EnrichmentsAhead | None]:
+        """What was read ahead: each event's messages (or parse error) by id, and their
+        enrichments under way."""
+        parsed, ahead = self._parsed, self._ahead
+        self._parsed, self._ahead = {}, None
+        return parsed, ahead
+
+    def read_after(self, session: Session, last_id: int) -> None:
+        """Read and parse the pending events after ``last_id`` and hand their messages over."""
+        self.drop()
+        query = _PENDING_AFTER.limit(self._size)
+        items: list[InboundMessage] = []
+        for row in session.connection().execute(query, {"after": last_id}):
+            raw = ClaimedEvent(row.id, row.channel, row.body, row.attempts)
+            try:
+                self._parsed[raw.id] = parsed = parse_raw_event(self._runtime, raw)
+            except Exception as exc:
+                self._parsed[raw.id] = exc
+                continue
+            items.extend(parsed)
+        if items:
+            self._ahead = self._pool.ahead(items)
+
+    def drop(self) -> None:
+        """Forget what was read ahead (no batch will take it)."""
+        if self._ahead is not None:
+            self._pool.drop(self._ahead)
+        self._parsed, self._ahead = {}, None
+
+
+_PENDING_AFTER = (
+    sa.select(RAW_EVENT.c.id, RAW_EVENT.c.channel, RAW_EVENT.c.body, RAW_EVENT.c.attempts)
+    .where(RAW_EVENT.c.status == "pending", RAW_EVENT.c.id > sa.bindparam("after"))
+    .order_by(RAW_EVENT.c.id)
+)
+
+
 def process_pending(
     runtime: Runtime,
     *,
@@ -109,36 +174,69 @@ def process_pending(
     stop: Callable[[], bool] | None = None,
 ) -> ProcessStats:
     """Process pending raw events in batches until none is left (or ``max_batches``, or
-    ``stop()`` answers true before a batch: a worker shutting down finishes the batch at hand)."""
+    ``stop()`` answers true before a batch: a worker shutting down finishes the batch at hand).
+
+    With enrichment processes on SQLite, each batch reads the next one ahead (:class:`ReadAhead`).
+    """
     size = batch_size or runtime.settings.core("pipeline").batch_size
     total = ProcessStats()
     batches = 0
-    while max_batches is None or batches < max_batches:
-        if stop is not None and stop():
-            break
-        with runtime.db.session() as session:
-            batch = claim_batch(runtime, session, size)
-            if not batch:
+    read_ahead = ReadAhead.for_runtime(runtime, size)
+    try:
+        while max_batches is None or batches < max_batches:
+            if stop is not None and stop():
                 break
-            total.add(process_batch(runtime, session, batch))
-        batches += 1
+            with runtime.db.session() as session:
+                batch = claim_batch(runtime, session, size)
+                if not batch:
+                    break
+                last = max_batches is not None and batches + 1 == max_batches
+                total.add(
+                    process_batch(runtime, session, batch, read_ahead=None if last else read_ahead)
+                )
+            batches += 1
+    finally:
+        if read_ahead is not None:
+            read_ahead.drop()
     return total
 
 
 def process_batch(
-    runtime: Runtime, session: Session, batch: Sequence[ClaimedEvent]
+    runtime: Runtime,
+    session: Session,
+    batch: Sequence[ClaimedEvent],
+    *,
+    read_ahead: ReadAhead | None = None,
 ) -> ProcessStats:
-    """Process claimed raw events and record each one's outcome (failures are dead-lettered)."""
+    """Process claimed raw events and record each one's outcome (failures are dead-lettered).
+
+    With ``read_ahead``, the events it read before are not parsed again, and it reads the events
+    after this batch while the batch runs.
+    """
     stats = ProcessStats()
     now = runtime.now()
+    parsed, ahead = read_ahead.take() if read_ahead is not None else ({}, None)
     outcomes: dict[int, UnitResult | Exception] = {}
     units: list[Unit] = []
     for raw in batch:
-        try:
-            units.append(Unit(parse_raw_event(runtime, raw), raw_event_id=raw.id))
-        except Exception as exc:
-            outcomes[raw.id] = exc
-    for unit, outcome in zip(units, run_units(runtime, session, units, now=now), strict=True):
+        items = parsed.get(raw.id)
+        if items is None:
+            try:
+                items = parse_raw_event(runtime, raw)
+            except Exception as exc:
+                items = exc
+        if isinstance(items, Exception):
+            outcomes[raw.id] = items
+        else:
+            units.append(Unit(items, raw_event_id=raw.id))
+    pool = runtime.enrichment_pool()
+    if pool is not None:
+        # this batch's messages go to the processes before the next batch's
+        ahead = pool.ahead([item for unit in units for item in unit.items], adding_to=ahead)
+    if read_ahead is not None:
+        read_ahead.read_after(session, batch[-1].id)
+    results = run_units(runtime, session, units, now=now, ahead=ahead)
+    for unit, outcome in zip(units, results, strict=True):
         assert unit.raw_event_id is not None
         outcomes[unit.raw_event_id] = outcome
     rows = []
@@ -185,12 +283,18 @@ def parse_raw_event(runtime: Runtime, raw: ClaimedEvent) -> list[InboundMessage]
 
 # --- failure isolation ------------------------------------------------------------------------
 def run_units(
-    runtime: Runtime, session: Session, units: Sequence[Unit], *, now: datetime | None = None
+    runtime: Runtime,
+    session: Session,
+    units: Sequence[Unit],
+    *,
+    now: datetime | None = None,
+    ahead: EnrichmentsAhead | None = None,
 ) -> list[UnitResult | Exception]:
     """Handle ``units`` in order as batches; each outcome is a result or the unit's error.
 
     They happen at ``now`` (by default the clock's time when called): see
-    :attr:`~careline.pipeline_batch.BatchRun.now`.
+    :attr:`~careline.pipeline_batch.BatchRun.now`. ``ahead`` is their enrichments, handed to
+    the enrichment processes already (by default they are handed over here).
 
     A unit that raises is rolled back alone (see the module docstring). A conflict with another
     worker (PostgreSQL) runs the batch again, as the other worker's rows are committed by then;
@@ -203,7 +307,8 @@ def run_units(
     _freeze_startup_objects()
     if pool is None:
         return _run_units(runtime, session, units, None, now)
-    ahead = pool.ahead([item for unit in units for item in unit.items])
+    if ahead is None:
+        ahead = pool.ahead([item for unit in units for item in unit.items])
     try:
         return _run_units(runtime, session, units, ahead, now)
     finally:

@@ -22,11 +22,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from careline import pipeline
+from careline.channels import ParseError
 from careline.enrichment_pool import GIVE_UP_AFTER, EnrichmentPool, EnrichmentsAhead
 from careline.models import Conversation, Escalation, Message, RawEvent
+from careline.pipeline import process_pending, replay
 from careline.pipeline_batch import enrich
 from careline.testing.channel import delivery, message
-from careline.testing.flow import deliver_and_process
+from careline.testing.flow import deliver, deliver_and_process
 from careline.types import (
     Author,
     Direction,
@@ -336,6 +339,152 @@ def test_the_pipeline_stores_the_same_with_enrichment_processes(
     assert stored == _stored(in_process, "r")
     escalated = {trigger for row in stored for trigger, _ in row[-1]}
     assert {"content:legal", "manager_request"} <= escalated  # phrases found in the processes
+
+
+@dataclass
+class _Timeline:
+    """What the pipeline did, in order: ``("parse", raw event id)`` and ``("batch", ids)``."""
+
+    steps: list[tuple[str, Any]]
+    fail_first_parse_of: set[int]
+
+    def parses(self) -> list[int]:
+        return [value for step, value in self.steps if step == "parse"]
+
+    def parsed_before_their_batch(self) -> list[bool]:
+        """For each batch: whether all its events were parsed before it began."""
+        answers, parsed = [], set()
+        for step, value in self.steps:
+            if step == "parse":
+                parsed.add(value)
+            else:
+                answers.append(set(value) <= parsed)
+        return answers
+
+
+@pytest.fixture
+def timeline(monkeypatch: pytest.MonkeyPatch) -> _Timeline:
+    """Records the pipeline's parses and batches; a parse of an event in
+    ``fail_first_parse_of`` fails the first time (as a channel's passing glitch would)."""
+    record = _Timeline([], set())
+    parse, process_batch = pipeline.parse_raw_event, pipeline.process_batch
+
+    def parsing(runtime: Any, raw: Any) -> Any:
+        record.steps.append(("parse", raw.id))
+        if raw.id in record.fail_first_parse_of:
+            record.fail_first_parse_of.discard(raw.id)
+            raise ParseError("a passing glitch")
+        return parse(runtime, raw)
+
+    def processing(runtime: Any, session: Any, batch: Any, **options: Any) -> Any:
+        record.steps.append(("batch", [raw.id for raw in batch]))
+        return process_batch(runtime, session, batch, **options)
+
+    monkeypatch.setattr(pipeline, "parse_raw_event", parsing)
+    monkeypatch.setattr(pipeline, "process_batch", processing)
+    return record
+
+
+def _raw_event_ids(runtime: Any) -> list[int]:
+    with runtime.db.session() as session:
+        return list(session.exec(select(RawEvent.id).order_by(RawEvent.id)))  # type: ignore[arg-type]
+
+
+PLUGINS = ("careline-insights", "careline-routing", "careline-escalation")
+
+
+def test_on_sqlite_each_batch_reads_the_next_ahead_and_stores_the_same(
+    careline_runtime, enrichers, timeline
+) -> None:
+    """The next batch's events are parsed, and their messages handed over, while a batch runs —
+    once each, not for a last batch — and what is stored is what enriching in process stores."""
+    with_pool = careline_runtime(*PLUGINS, enrichers.Marker(), config=ONE_PROCESS)
+    for body in _deliveries("p"):
+        deliver(with_pool, "testchannel", body)
+    sqlite = with_pool.db.is_sqlite
+    first = process_pending(with_pool, batch_size=3, max_batches=1)
+    assert timeline.parses() == _raw_event_ids(with_pool)[:3]  # a last batch reads no further
+    rest = process_pending(with_pool, batch_size=3)
+    assert (first.messages + rest.messages, first.failed + rest.failed) == (len(TEXTS) + 1, 0)
+    assert sorted(timeline.parses()) == _raw_event_ids(with_pool)  # each event parsed once
+    # the first batch of each call is parsed as it begins; on SQLite, each later one before
+    expected = [False, False, sqlite, sqlite, sqlite]
+    assert timeline.parsed_before_their_batch() == expected
+    pool = with_pool.enrichment_pool()
+    assert pool is not None and pool.answered == len(TEXTS) + 1
+    in_process = careline_runtime(*PLUGINS, enrichers.Marker(), config={"pipeline": {}})
+    for body in _deliveries("r"):
+        deliver(in_process, "testchannel", body)
+    process_pending(in_process, batch_size=3)
+    assert _stored(with_pool, "p") == _stored(in_process, "r")
+
+
+def test_a_wrong_guess_of_the_next_batch_loses_and_misplaces_nothing(
+    careline_runtime, enrichers, timeline
+) -> None:
+    """An event read ahead and then taken by another process is dropped with its answer; an
+    older event put back meanwhile is parsed and handed over when its batch claims it."""
+    runtime = careline_runtime("careline-insights", enrichers.Marker(), config=ONE_PROCESS)
+    texts = ["thanks a lot!", "my parcel is late", "ok", "worst service ever", "bonjour", "hi"]
+    for body in _one_each(texts):
+        deliver(runtime, "testchannel", body)
+    ids = _raw_event_ids(runtime)
+    timeline.fail_first_parse_of.add(ids[0])
+    calls = 0
+
+    def between_batches() -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # batch 1 is done and, on SQLite, read events 3 and 4 ahead
+            replay(runtime, ids=[ids[0]])
+            with runtime.db.session() as session:
+                taken = session.get(RawEvent, ids[2])
+                assert taken is not None
+                taken.status, taken.error = "failed", "taken by another process"
+                session.add(taken)
+        return False
+
+    stats = process_pending(runtime, batch_size=2, stop=between_batches)
+    assert (stats.messages, stats.failed) == (5, 1)
+    batches = [value for step, value in timeline.steps if step == "batch"]
+    assert batches == [ids[0:2], [ids[0], ids[3]], ids[4:6]]
+    with runtime.db.session() as session:
+        stored = {
+            m.text: (m.language, m.sentiment, c.tags)
+            for m, c in session.exec(
+                select(Message, Conversation).join(
+                    Conversation,
+                    Conversation.id == Message.conversation_id,  # type: ignore[arg-type]
+                )
+            )
+        }
+    in_process = (enrich(runtime, _item(n, text)) for n, text in enumerate(texts))
+    assert stored == {
+        text: (answer.language, answer.sentiment, ["marked"])
+        for text, answer in zip(texts, in_process, strict=True)
+        if text != texts[2]
+    }
+    pool = runtime.enrichment_pool()
+    assert pool is not None and not pool.disabled and pool.answered == 5
+
+
+def test_messages_read_ahead_for_a_process_that_died_go_to_its_successor(
+    careline_runtime, enrichers, caplog
+) -> None:
+    runtime = careline_runtime("careline-insights", enrichers.Dying(), config=ONE_PROCESS)
+    texts = ["hello", "I will die waiting for this refund", "bye", "one more thing"]
+    for body in _one_each(texts):
+        deliver(runtime, "testchannel", body)
+    with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
+        stats = process_pending(runtime, batch_size=1)
+    assert (stats.messages, stats.failed) == (4, 0)
+    assert "an enrichment process died" in caplog.text
+    pool = runtime.enrichment_pool()
+    assert pool is not None and not pool.disabled
+    assert pool.answered == 3  # all but the message the process died on
+    with runtime.db.session() as session:
+        sentiments = session.exec(select(Message.sentiment)).all()
+    assert len(sentiments) == 4 and all(s is not None for s in sentiments)
 
 
 def test_a_hook_error_fails_its_raw_event_alone_with_the_same_error(
