@@ -37,7 +37,7 @@ import threading
 import time
 import types
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -48,6 +48,7 @@ from careline.config import Settings
 from careline.types import Direction, Enrichment, InboundMessage, MessageKind
 
 if TYPE_CHECKING:
+    from careline.channels import Channel
     from careline.runtime import Runtime
 
 log = logging.getLogger("careline.pipeline")
@@ -86,18 +87,22 @@ class EnrichmentProcessError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class EnrichmentFailed:
-    """An enrichment hook raised in the pool: the error, or its class name and text when the
-    error itself cannot travel."""
+    """An enrichment hook, or a channel's parse, raised in the pool: the error, or its class
+    name and text when the error itself cannot travel."""
 
-    error: BaseException | None
+    error: Exception | None
     type_name: str
     text: str
 
+    def error_here(self) -> Exception:
+        """The error in the pipeline's process, as if it had been raised there."""
+        if self.error is not None:
+            return self.error.with_traceback(None)  # raised again when its batch is retried
+        return type(self.type_name, (EnrichmentProcessError,), {})(self.text)
+
     def raise_it(self) -> None:
         """Raise the hook's error in the pipeline's process, as if it had run there."""
-        if self.error is not None:
-            raise self.error.with_traceback(None)  # raised again when its batch is retried
-        raise type(self.type_name, (EnrichmentProcessError,), {})(self.text)
+        raise self.error_here()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +147,39 @@ def plugin_specs(pm: pluggy.PluginManager) -> list[PluginSpec] | None:
     return specs
 
 
+def parsing_channels(runtime: Runtime) -> dict[str, type[Channel]]:
+    """The channels of ``runtime`` whose deliveries a process can parse: by name, their class,
+    when another process finds it by its name (a class made at run time does not travel, and
+    its deliveries are parsed in the pipeline's process)."""
+    travelling = {}
+    for name, channel in runtime.channels.items():
+        channel_class = type(channel)
+        try:
+            found = pickle.loads(pickle.dumps(channel_class))  # noqa: S301 - just made
+        except Exception as exc:
+            log.debug("parsing %s deliveries in process: %s", name, exc)
+            continue
+        if found is channel_class:
+            travelling[name] = channel_class
+    return travelling
+
+
+@dataclass(frozen=True, slots=True)
+class Deliveries:
+    """A request to parse raw deliveries, ``(channel, body)`` pairs, and enrich their customer
+    messages (see :meth:`EnrichmentPool.parse_ahead`)."""
+
+    events: list[tuple[str, bytes]]
+
+
 # --- inside a pool process --------------------------------------------------------------------
 _plugins: tuple[pluggy.PluginManager, Settings] | None = None
+_channels: dict[str, Channel] = {}
 
 
-def _start(settings: Settings, specs: list[PluginSpec]) -> None:
-    """Initialiser of a pool process: a plugin manager with the enrichment plugins.
+def _start(settings: Settings, specs: list[PluginSpec], channels: dict[str, type[Channel]]) -> None:
+    """Initialiser of a pool process: a plugin manager with the enrichment plugins, and the
+    channels whose deliveries it parses, built as the pipeline's process builds them.
 
     Ctrl-C reaches the whole process group; the pipeline's process decides when the pool
     stops, so the processes ignore it. They exit when that process is gone, however it ended
@@ -166,6 +198,11 @@ def _start(settings: Settings, specs: list[PluginSpec]) -> None:
     for spec in specs:
         pm.register(spec.load(), name=spec.name)
     _plugins = (pm, settings)
+    for name, channel_class in channels.items():
+        try:
+            _channels[name] = channel_class(settings.section(name), clock=settings.clock)
+        except Exception as exc:  # its deliveries are parsed in the pipeline's process
+            log.warning("an enrichment process cannot build channel %s: %s", name, exc)
 
 
 def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
@@ -196,6 +233,33 @@ def _enrich_chunk(items: list[InboundMessage]) -> list[Answer]:
     return answers
 
 
+Parsed = tuple[list[InboundMessage], list[Answer]] | EnrichmentFailed | None
+"""What a pool process sends back for one delivery: its messages and the :data:`Answer` of
+each customer message among them (in order), the parse error, or ``None`` when the channel
+could not be built here (the pipeline's process parses the delivery)."""
+
+
+def _parse_and_enrich(events: list[tuple[str, bytes]]) -> list[Parsed]:
+    """Parse each delivery with its channel and enrich its customer messages, as
+    :func:`careline.pipeline.parse_delivery` and the pipeline would."""
+    from careline.pipeline import parse_delivery
+
+    parsed: list[Parsed] = []
+    for name, body in events:
+        channel = _channels.get(name)
+        if channel is None:
+            parsed.append(None)
+            continue
+        try:
+            items = parse_delivery(channel, body)
+        except Exception as exc:  # a ParseError
+            error = exc if _travels(exc) else None
+            parsed.append(EnrichmentFailed(error, type(exc).__name__, str(exc)))
+            continue
+        parsed.append((items, _enrich_chunk([item for item in items if wants_enrichment(item)])))
+    return parsed
+
+
 def _travels(value: object) -> bool:
     """Whether ``value`` survives the trip back (an exception may pickle and not unpickle,
     which would break the whole pool instead of one item)."""
@@ -207,26 +271,41 @@ def _travels(value: object) -> bool:
 
 
 def _serve(
-    requests: Connection, answers: Connection, settings: Settings, specs: list[PluginSpec]
+    requests: Connection,
+    answers: Connection,
+    settings: Settings,
+    specs: list[PluginSpec],
+    channels: dict[str, type[Channel]],
 ) -> None:
-    """An enrichment process: load the plugins, say its pid (ready), then answer each request
-    (a pickled list of messages) with their :data:`Answer` list, until the pipeline closes its
-    end of the requests pipe. A request that does not unpickle here is answered ``None``.
+    """An enrichment process: load the plugins and channels, say its pid (ready), then answer
+    each request — a pickled list of messages with their :data:`Answer` list, :class:`Deliveries`
+    with their :data:`Parsed` list — until the pipeline closes its end of the requests pipe. A
+    request that does not unpickle here, or an answer that cannot be pickled, is answered
+    ``None``.
 
     A thread reads the requests as they come, so that the pipeline never waits to write one —
     not even while a hook is stuck, or while this process waits to write an answer.
     """
-    _start(settings, specs)
+    _start(settings, specs, channels)
     waiting: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     threading.Thread(target=_read_requests, args=(requests, waiting), daemon=True).start()
     answers.send_bytes(pickle.dumps(os.getpid()))
     while (request := waiting.get()) is not None:
         try:
-            items = pickle.loads(request)  # noqa: S301 - from the pipeline's process
+            work = pickle.loads(request)  # noqa: S301 - from the pipeline's process
         except Exception:  # e.g. a plugin's value in a message whose class is not here
             answers.send_bytes(pickle.dumps(None))
             continue
-        answers.send_bytes(pickle.dumps(_enrich_chunk(items), pickle.HIGHEST_PROTOCOL))
+        if isinstance(work, Deliveries):
+            answer: list[Any] = _parse_and_enrich(work.events)
+        else:
+            answer = _enrich_chunk(work)
+        try:
+            # a channel's value in a parsed message may not pickle
+            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            data = pickle.dumps(None)
+        answers.send_bytes(data)
 
 
 def _read_requests(requests: Connection, waiting: queue.SimpleQueue[bytes | None]) -> None:
@@ -263,7 +342,12 @@ class EnrichmentProcess:
     """One enrichment process and its two pipes, used by the pipeline's thread only (but
     :meth:`stop`). Requests are numbered; their answers come back in the same order."""
 
-    def __init__(self, settings: Settings, specs: list[PluginSpec]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        specs: list[PluginSpec],
+        channels: dict[str, type[Channel]] | None = None,
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         their_requests, self._requests = context.Pipe(duplex=False)
         self._answers, their_answers = context.Pipe(duplex=False)
@@ -271,7 +355,7 @@ class EnrichmentProcess:
             _enlarge(connection)
         self.process: BaseProcess = context.Process(
             target=_serve,
-            args=(their_requests, their_answers, settings, specs),
+            args=(their_requests, their_answers, settings, specs, channels or {}),
             name="careline-enrichment",
             daemon=True,
         )
@@ -295,12 +379,14 @@ class EnrichmentProcess:
             self._receive()
         return self.pid is not None
 
-    def submit(self, request: bytes) -> int:
-        """Queue a pickled chunk; its number, for :meth:`answer`."""
+    def submit(self, request: bytes, *, at_once: bool = False) -> int:
+        """Queue a pickled chunk; its number, for :meth:`answer`. ``at_once`` sends it, and all
+        queued before it, past the :data:`IN_FLIGHT` limit (for a batch read ahead, whose
+        answers the pipeline takes only when that batch starts)."""
         number = self._numbers
         self._numbers += 1
         self._unsent.append((number, request))
-        self._send()
+        self._send(at_once=at_once)
         return number
 
     def answer(self, number: int, timeout: float | None) -> list[Any]:
@@ -328,13 +414,13 @@ class EnrichmentProcess:
         else:
             self._unsent = deque(entry for entry in self._unsent if entry[0] != number)
 
-    def _send(self) -> None:
+    def _send(self, *, at_once: bool = False) -> None:
         try:
             # An answer waiting in the pipe is taken first: the process may be waiting to
             # write the next while this waits to write a request.
             while self._answers.poll():
                 self._receive()
-            while self._unsent and len(self._in_flight) < IN_FLIGHT:
+            while self._unsent and (at_once or len(self._in_flight) < IN_FLIGHT):
                 number, request = self._unsent.popleft()
                 self._requests.send_bytes(request)
                 self._in_flight.append(number)
@@ -459,6 +545,80 @@ class EnrichmentsAhead:
         return answer
 
 
+def _pickled_messages(chunk: Sequence[InboundMessage]) -> bytes | None:
+    try:
+        return pickle.dumps(list(chunk), pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # a plugin's value in a message: enrich in process
+        log.debug("enriching in process: %s", exc)
+        return None
+
+
+def _pickled_deliveries(chunk: Sequence[tuple[int, str, bytes]]) -> bytes:
+    return pickle.dumps(Deliveries([(channel, body) for _, channel, body in chunk]))
+
+
+@dataclass(slots=True)
+class _Given:
+    """An answer at hand (a message's enrichment that came with its delivery's parse)."""
+
+    answer: list[Any]
+
+    def result(self, timeout: float | None = None) -> list[Any]:
+        return self.answer
+
+
+class DeliveriesAhead:
+    """Raw events being parsed, and their customer messages enriched, by the processes."""
+
+    def __init__(self, timeout: float) -> None:
+        self.enrichments = EnrichmentsAhead(timeout)
+        """The enrichments of the messages :meth:`parsed` answers."""
+        self._chunks: list[tuple[list[int], _Requested]] = []
+
+    def add(self, events: Sequence[tuple[int, str, bytes]], answer: _Requested) -> None:
+        """``answer`` answers ``events`` in order."""
+        self._chunks.append(([event_id for event_id, _, _ in events], answer))
+
+    def parsed(self) -> dict[int, list[InboundMessage] | Exception]:
+        """Each raw event's messages, or its parse error, by id, waiting for them. An event is
+        missing when its answer did not come — a process died or got stuck (then
+        :attr:`enrichments` is broken), or the answer could not travel back: the pipeline
+        parses it itself."""
+        ahead = self.enrichments
+        parsed: dict[int, list[InboundMessage] | Exception] = {}
+        for ids, chunk in self._chunks:
+            if ahead.broken:
+                chunk.forget()
+                continue
+            try:
+                answers = chunk.result(timeout=ahead.timeout)
+            except TimeoutError:
+                ahead.broken = ahead.stuck = True
+                continue
+            except ProcessGone:
+                ahead.broken = True
+                continue
+            except PoolClosed:
+                continue
+            for event_id, answer in zip(ids, answers, strict=True):
+                if isinstance(answer, EnrichmentFailed):
+                    parsed[event_id] = answer.error_here()
+                elif answer is not None:
+                    items, enrichments = answer
+                    parsed[event_id] = items
+                    customers = [item for item in items if wants_enrichment(item)]
+                    ahead.add(customers, _Given(enrichments))
+        self._chunks = []
+        return parsed
+
+    def drop(self) -> None:
+        """Forget the answers still to come."""
+        with contextlib.suppress(ProcessGone, PoolClosed):
+            for _, chunk in self._chunks:
+                chunk.forget()
+        self._chunks = []
+
+
 class EnrichmentPool:
     """Processes that enrich customer messages ahead of the pipeline (see the module doc).
 
@@ -466,13 +626,19 @@ class EnrichmentPool:
     """
 
     def __init__(
-        self, settings: Settings, specs: list[PluginSpec], processes: int, timeout: float
+        self,
+        settings: Settings,
+        specs: list[PluginSpec],
+        processes: int,
+        timeout: float,
+        channels: dict[str, type[Channel]] | None = None,
     ) -> None:
         self.processes = processes
         self.timeout = timeout
         """``[pipeline] enrich_timeout``: seconds to wait for one answer."""
         self._settings = settings
         self._specs = specs
+        self._channels = channels or {}
         self._running: list[EnrichmentProcess] = []
         self._breaks_in_a_row = 0
         self.disabled = False
@@ -495,7 +661,7 @@ class EnrichmentPool:
         settings = portable_settings(runtime.settings)
         if settings is None:
             return None
-        return cls(settings, specs, processes, pipeline.enrich_timeout)
+        return cls(settings, specs, processes, pipeline.enrich_timeout, parsing_channels(runtime))
 
     @property
     def pids(self) -> list[int]:
@@ -513,7 +679,8 @@ class EnrichmentPool:
             return
         if not self._running:
             self._running = [
-                EnrichmentProcess(self._settings, self._specs) for _ in range(self.processes)
+                EnrichmentProcess(self._settings, self._specs, self._channels)
+                for _ in range(self.processes)
             ]
         deadline = time.monotonic() + WARM_UP_SECONDS
         for process in self._running:
@@ -527,44 +694,80 @@ class EnrichmentPool:
                 return
 
     def ahead(
-        self, items: Sequence[InboundMessage], *, adding_to: EnrichmentsAhead | None = None
+        self,
+        items: Sequence[InboundMessage],
+        *,
+        adding_to: EnrichmentsAhead | None = None,
+        guess: bool = False,
     ) -> EnrichmentsAhead:
         """Start enriching the customer messages among ``items``: in a new
         :class:`EnrichmentsAhead`, or ``adding_to`` one that a running process already works on
-        (its messages among ``items`` are not handed over again)."""
+        (its messages among ``items`` are not handed over again).
+
+        When the processes cannot take work, the batch is enriched in process (the answer is
+        broken) — unless the messages are a ``guess`` (a batch read ahead): then they are left
+        out, for their batch to hand over again.
+        """
         if adding_to is not None and self.works_on(adding_to):
             ahead = adding_to
             wanted = [item for item in items if wants_enrichment(item) and not ahead.handed(item)]
         else:
             ahead = EnrichmentsAhead(self.timeout)
             wanted = [item for item in items if wants_enrichment(item)]
+        if not self._hand_over(wanted, _pickled_messages, ahead.add) and not guess:
+            ahead.broken = True
+        return ahead
+
+    def parses(self, channel: str) -> bool:
+        """Whether the processes parse deliveries to ``channel`` (:func:`parsing_channels`)."""
+        return channel in self._channels
+
+    def parse_ahead(self, events: Sequence[tuple[int, str, bytes]]) -> DeliveriesAhead:
+        """Start parsing raw events — ``(id, channel, body)``, of channels the processes
+        :meth:`parses` — and enriching their customer messages. A guess: when the processes
+        cannot take work, the events are left out (their batch parses them)."""
+        deliveries = DeliveriesAhead(self.timeout)
+        self._hand_over(events, _pickled_deliveries, deliveries.add, at_once=True)
+        return deliveries
+
+    def _hand_over(
+        self,
+        work: Sequence[Any],
+        pickled: Callable[[Sequence[Any]], bytes | None],
+        add: Callable[[Sequence[Any], _Requested], None],
+        *,
+        at_once: bool = False,
+    ) -> bool:
+        """Send ``work`` to the processes in chunks, in turn (starting them if need be);
+        ``add`` learns each chunk's answer to come. A chunk that does not pickle is left out.
+        ``False`` when the processes cannot take work (what was not sent is left out).
+        ``at_once``: see :meth:`EnrichmentProcess.submit`."""
         if self.disabled or self.closed:
-            return ahead
+            return True
         try:
             if not self._running:
                 # [pipeline] enrich_timeout is for answering, not for starting and loading
                 # the plugins, which may take longer
                 self.warm_up()
             if not self._running:  # closed meanwhile
-                return ahead
+                return True
             offset, size, turn = 0, FIRST_CHUNK, 0
-            while offset < len(wanted):
-                chunk = wanted[offset : offset + size]
+            while offset < len(work):
+                chunk = work[offset : offset + size]
                 offset, size = offset + size, min(2 * size, LARGEST_CHUNK)
-                try:
-                    request = pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
-                except Exception as exc:  # a plugin's value in a message: enrich in process
-                    log.debug("enriching in process: %s", exc)
+                request = pickled(chunk)
+                if request is None:
                     continue
                 process = self._running[turn % len(self._running)]
                 turn += 1
-                ahead.add(chunk, _Requested(process, process.submit(request), len(chunk)))
+                number = process.submit(request, at_once=at_once)
+                add(chunk, _Requested(process, number, len(chunk)))
         except PoolClosed:
             pass
         except Exception as exc:  # died, or none could be started (no /dev/shm, …)
             log.warning("the enrichment processes cannot take work: %s", exc)
-            ahead.broken = True
-        return ahead
+            return False
+        return True
 
     def works_on(self, ahead: EnrichmentsAhead) -> bool:
         """Whether every process ``ahead`` was handed to still runs (none broke meanwhile)."""

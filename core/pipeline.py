@@ -41,7 +41,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 if TYPE_CHECKING:
-    from careline.enrichment_pool import EnrichmentPool, EnrichmentsAhead
+    from careline.channels import Channel
+    from careline.enrichment_pool import DeliveriesAhead, EnrichmentPool, EnrichmentsAhead
     from careline.runtime import Runtime
 
 log = logging.getLogger("careline.pipeline")
@@ -102,15 +103,17 @@ def claim_batch(runtime: Runtime, session: Session, limit: int) -> list[ClaimedE
 
 
 class ReadAhead:
-    """The raw events after a batch, read and parsed while it runs, their customer messages
-    handed to the enrichment processes at once.
+    """The raw events after a batch, read while it runs and handed to the enrichment processes
+    at once: to be parsed and their customer messages enriched there (events of a channel they
+    cannot parse are parsed here, their messages handed over).
 
     Without it, the enrichment processes wait while the pipeline writes a batch, commits, claims
-    and parses the next; with it, they are already enriching the next batch then. It is a guess,
-    made on SQLite only, where one worker claims the pending events in id order: the next batch
-    is the events after this one. The batch claimed next is what runs — an event read ahead and
-    not claimed is dropped, one claimed and not read ahead is parsed and handed over then. On
-    PostgreSQL the next events are any worker's to claim, so each batch hands over its own.
+    and parses the next; with it, they are already parsing and enriching the next batch then,
+    and the pipeline's own process parses nothing. It is a guess, made on SQLite only, where one
+    worker claims the pending events in id order: the next batch is the events after this one.
+    The batch claimed next is what runs — an event read ahead and not claimed is dropped, one
+    claimed and not read ahead (or whose answer did not come) is parsed and handed over then.
+    On PostgreSQL the next events are any worker's to claim, so each batch hands over its own.
     """
 
     def __init__(self, runtime: Runtime, pool: EnrichmentPool, size: int) -> None:
@@ -118,7 +121,7 @@ class ReadAhead:
         self._pool = pool
         self._size = size
         self._parsed: dict[int, list[InboundMessage] | Exception] = {}
-        self._ahead: EnrichmentsAhead | None = None
+        self._deliveries: DeliveriesAhead | None = None
 
     @classmethod
     def for_runtime(cls, runtime: Runtime, size: int) -> ReadAhead | None:
@@ -130,18 +133,25 @@ class ReadAhead:
         return None if pool is None else cls(runtime, pool, size)
 
     def take(self) -> tuple[dict[int, list[InboundMessage] | Exception], EnrichmentsAhead | None]:
-        """What was read ahead: each event's messages (or parse error) by id, and their
-        enrichments under way."""
-        parsed, ahead = self._parsed, self._ahead
-        self._parsed, self._ahead = {}, None
-        return parsed, ahead
+        """What was read ahead: each event's messages (or parse error) by id, waiting for the
+        processes' answers, and the messages' enrichments under way."""
+        parsed, deliveries = self._parsed, self._deliveries
+        self._parsed, self._deliveries = {}, None
+        if deliveries is None:
+            return parsed, None
+        parsed.update(deliveries.parsed())
+        return parsed, deliveries.enrichments
 
     def read_after(self, session: Session, last_id: int) -> None:
-        """Read and parse the pending events after ``last_id`` and hand their messages over."""
+        """Read the pending events after ``last_id`` and hand them over."""
         self.drop()
         query = _PENDING_AFTER.limit(self._size)
+        events: list[tuple[int, str, bytes]] = []
         items: list[InboundMessage] = []
         for row in session.connection().execute(query, {"after": last_id}):
+            if self._pool.parses(row.channel):
+                events.append((row.id, row.channel, row.body))
+                continue
             raw = ClaimedEvent(row.id, row.channel, row.body, row.attempts)
             try:
                 self._parsed[raw.id] = parsed = parse_raw_event(self._runtime, raw)
@@ -149,14 +159,17 @@ class ReadAhead:
                 self._parsed[raw.id] = exc
                 continue
             items.extend(parsed)
-        if items:
-            self._ahead = self._pool.ahead(items)
+        if not events and not items:
+            return
+        self._deliveries = self._pool.parse_ahead(events)
+        self._pool.ahead(items, adding_to=self._deliveries.enrichments, guess=True)
 
     def drop(self) -> None:
         """Forget what was read ahead (no batch will take it)."""
-        if self._ahead is not None:
-            self._pool.drop(self._ahead)
-        self._parsed, self._ahead = {}, None
+        if self._deliveries is not None:
+            self._deliveries.drop()
+            self._pool.drop(self._deliveries.enrichments)
+        self._parsed, self._deliveries = {}, None
 
 
 _PENDING_AFTER = (
@@ -268,15 +281,20 @@ def process_batch(
 
 def parse_raw_event(runtime: Runtime, raw: ClaimedEvent) -> list[InboundMessage]:
     """The messages of a raw event, or :class:`ParseError` (also for a plugin's crash)."""
-    channel = runtime.channel(raw.channel)
+    return parse_delivery(runtime.channel(raw.channel), raw.body)
+
+
+def parse_delivery(channel: Channel, body: bytes) -> list[InboundMessage]:
+    """The messages of a delivery to ``channel``, or :class:`ParseError` (also for a plugin's
+    crash, or a message of another channel). Enrichment processes parse with it too."""
     try:
-        items = channel.parse(raw.body)
+        items = channel.parse(body)
     except ParseError:
         raise
     except Exception as exc:
-        raise ParseError(f"the {raw.channel} plugin failed to parse: {exc}") from exc
+        raise ParseError(f"the {channel.name} plugin failed to parse: {exc}") from exc
     for item in items:
-        if item.channel != raw.channel:
+        if item.channel != channel.name:
             raise ParseError(f"parse returned a message for channel {item.channel!r}")
     return items
 

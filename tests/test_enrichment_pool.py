@@ -53,6 +53,7 @@ import multiprocessing
 import os
 
 from careline import hookimpl
+from careline.testing.channel import TestChannel
 from careline.types import Enrichment
 
 
@@ -124,6 +125,18 @@ class Opaque:
 
     def __eq__(self, other):
         return isinstance(other, Opaque)
+
+
+class PoolChannel(TestChannel):
+    """The test channel under a module-level class: enrichment processes can parse for it."""
+
+    name = "poolchannel"
+
+
+class PoolChannels:
+    @hookimpl
+    def careline_register_channels(self):
+        return [PoolChannel]
 
 
 class Unpicklable:
@@ -393,41 +406,61 @@ def _raw_event_ids(runtime: Any) -> list[int]:
 PLUGINS = ("careline-insights", "careline-routing", "careline-escalation")
 
 
-def test_on_sqlite_each_batch_reads_the_next_ahead_and_stores_the_same(
+BAD_DELIVERIES = [
+    b"not json",
+    b'{"messages": 3}',
+    delivery(message("bad-time", author="x", thread="x", at=None) | {"created_at": "soon"}),
+]
+
+
+def _outcomes(runtime: Any, channel: str) -> list[tuple[str, str | None]]:
+    with runtime.db.session() as session:
+        rows = session.exec(
+            select(RawEvent).where(RawEvent.channel == channel).order_by(RawEvent.id)  # type: ignore[arg-type]
+        )
+        return [(raw.status, raw.error) for raw in rows]
+
+
+def test_on_sqlite_the_processes_parse_the_next_batch_ahead_and_store_the_same(
     careline_runtime, enrichers, timeline
 ) -> None:
-    """The next batch's events are parsed, and their messages handed over, while a batch runs —
-    once each, not for a last batch — and what is stored is what enriching in process stores."""
-    with_pool = careline_runtime(*PLUGINS, enrichers.Marker(), config=ONE_PROCESS)
-    for body in _deliveries("p"):
-        deliver(with_pool, "testchannel", body)
-    sqlite = with_pool.db.is_sqlite
+    """While a batch runs, the enrichment processes parse the next batch's deliveries and enrich
+    their messages — not for a last batch — and what is stored, and every parse error, is what
+    the pipeline's process alone stores and records."""
+    plugins = (*PLUGINS, enrichers.Marker(), enrichers.PoolChannels())
+    with_pool = careline_runtime(*plugins, config=ONE_PROCESS)
+    for body in [*_deliveries("p"), *BAD_DELIVERIES]:
+        deliver(with_pool, "poolchannel", body)
+    sqlite, ids = with_pool.db.is_sqlite, _raw_event_ids(with_pool)
     first = process_pending(with_pool, batch_size=3, max_batches=1)
-    assert timeline.parses() == _raw_event_ids(with_pool)[:3]  # a last batch reads no further
     rest = process_pending(with_pool, batch_size=3)
-    assert (first.messages + rest.messages, first.failed + rest.failed) == (len(TEXTS) + 1, 0)
-    assert sorted(timeline.parses()) == _raw_event_ids(with_pool)  # each event parsed once
-    # the first batch of each call is parsed as it begins; on SQLite, each later one before
-    expected = [False, False, sqlite, sqlite, sqlite]
-    assert timeline.parsed_before_their_batch() == expected
+    assert (first.messages + rest.messages, first.failed + rest.failed) == (len(TEXTS) + 1, 3)
+    # the pipeline's process parsed the first batch of each call; the processes, on SQLite,
+    # every later one
+    assert sorted(timeline.parses()) == (ids[:6] if sqlite else ids)
     pool = with_pool.enrichment_pool()
     assert pool is not None and pool.answered == len(TEXTS) + 1
-    in_process = careline_runtime(*PLUGINS, enrichers.Marker(), config={"pipeline": {}})
-    for body in _deliveries("r"):
+    in_process = careline_runtime(*plugins, config={"pipeline": {}})
+    for body in [*_deliveries("r"), *BAD_DELIVERIES]:
         deliver(in_process, "testchannel", body)
     process_pending(in_process, batch_size=3)
     assert _stored(with_pool, "p") == _stored(in_process, "r")
+    assert _outcomes(with_pool, "poolchannel") == _outcomes(in_process, "testchannel")
 
 
+@pytest.mark.parametrize("channel", ["testchannel", "poolchannel"])
 def test_a_wrong_guess_of_the_next_batch_loses_and_misplaces_nothing(
-    careline_runtime, enrichers, timeline
+    careline_runtime, enrichers, timeline, channel
 ) -> None:
     """An event read ahead and then taken by another process is dropped with its answer; an
-    older event put back meanwhile is parsed and handed over when its batch claims it."""
-    runtime = careline_runtime("careline-insights", enrichers.Marker(), config=ONE_PROCESS)
+    older event put back meanwhile is parsed and handed over when its batch claims it. (The
+    test channel's class is made at run time: its deliveries are parsed ahead in the pipeline's
+    process.)"""
+    plugins = ("careline-insights", enrichers.Marker(), enrichers.PoolChannels())
+    runtime = careline_runtime(*plugins, config=ONE_PROCESS)
     texts = ["thanks a lot!", "my parcel is late", "ok", "worst service ever", "bonjour", "hi"]
     for body in _one_each(texts):
-        deliver(runtime, "testchannel", body)
+        deliver(runtime, channel, body)
     ids = _raw_event_ids(runtime)
     timeline.fail_first_parse_of.add(ids[0])
     calls = 0
@@ -448,6 +481,8 @@ def test_a_wrong_guess_of_the_next_batch_loses_and_misplaces_nothing(
     assert (stats.messages, stats.failed) == (5, 1)
     batches = [value for step, value in timeline.steps if step == "batch"]
     assert batches == [ids[0:2], [ids[0], ids[3]], ids[4:6]]
+    ahead_here = runtime.db.is_sqlite and channel == "testchannel"
+    assert timeline.parsed_before_their_batch() == [False, ahead_here, ahead_here]
     with runtime.db.session() as session:
         stored = {
             m.text: (m.language, m.sentiment, c.tags)
@@ -468,17 +503,19 @@ def test_a_wrong_guess_of_the_next_batch_loses_and_misplaces_nothing(
     assert pool is not None and not pool.disabled and pool.answered == 5
 
 
+@pytest.mark.parametrize("channel", ["testchannel", "poolchannel"])
 def test_messages_read_ahead_for_a_process_that_died_go_to_its_successor(
-    careline_runtime, enrichers, caplog
+    careline_runtime, enrichers, caplog, channel
 ) -> None:
-    runtime = careline_runtime("careline-insights", enrichers.Dying(), config=ONE_PROCESS)
+    plugins = ("careline-insights", enrichers.Dying(), enrichers.PoolChannels())
+    runtime = careline_runtime(*plugins, config=ONE_PROCESS)
     texts = ["hello", "I will die waiting for this refund", "bye", "one more thing"]
     for body in _one_each(texts):
-        deliver(runtime, "testchannel", body)
+        deliver(runtime, channel, body)
     with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
         stats = process_pending(runtime, batch_size=1)
     assert (stats.messages, stats.failed) == (4, 0)
-    assert "an enrichment process died" in caplog.text
+    assert caplog.text.count("an enrichment process died") == 1
     pool = runtime.enrichment_pool()
     assert pool is not None and not pool.disabled
     assert pool.answered == 3  # all but the message the process died on
