@@ -26,6 +26,8 @@ from typing import Any
 
 import postgres  # type: ignore[import-not-found]
 import sqlalchemy as sa
+from careline import hookimpl
+from careline.channels import Channel
 from careline.config import load_settings
 from careline.db import Database
 from careline.ingest import store_raw_events
@@ -34,7 +36,7 @@ from careline.pipeline import process_pending
 from careline.pipeline_batch import enrich
 from careline.plugins import get_plugin_manager
 from careline.runtime import Runtime
-from careline.testing.channel import TestChannelPlugin
+from careline.testing.channel import TestChannel
 from careline.types import ConversationStatus, ConversationView, Priority, Source, Visibility
 from corpus import customer_texts  # type: ignore[import-not-found]
 from sqlalchemy import event
@@ -65,6 +67,18 @@ def bodies(count: int, *, language: bool = True) -> list[tuple[str, bytes]]:
     return items
 
 
+class BenchChannel:
+    """Registers the test channel's own class. A real channel plugin's class is defined in a
+    module, so enrichment processes can build it and parse ahead; :class:`TestChannelPlugin`
+    makes a class at run time (bound to an in-memory platform, for tests that send), which
+    keeps parsing in the pipeline's process."""
+
+    @hookimpl
+    def careline_register_channels(self) -> list[type[Channel]]:
+        """The test channel."""
+        return [TestChannel]
+
+
 def runtime_for(
     folder: Path, plugins: str, url: str | None = None, *, enrich_processes: int = 0
 ) -> Runtime:
@@ -73,9 +87,7 @@ def runtime_for(
     database_url = url or f"sqlite:///{folder}/b.db"
     (folder / "careline.toml").write_text(f"[pipeline]\nenrich_processes = {enrich_processes}\n")
     settings = load_settings(folder, environ={"CARELINE_DATABASE_URL": database_url})
-    pm = get_plugin_manager(
-        environ={"CARELINE_LOAD_PLUGINS": plugins}, plugins=[TestChannelPlugin()]
-    )
+    pm = get_plugin_manager(environ={"CARELINE_LOAD_PLUGINS": plugins}, plugins=[BenchChannel()])
     database = Database.from_url(settings.database_url)
     if url is None:
         database.create_schema()
