@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pluggy
 from careline.config import Settings
 from careline.enrichment_process import (
+    ChannelSpec,
     Deliveries,
     EnrichmentFailed,
     PluginSpec,
@@ -55,7 +56,6 @@ from careline.enrichment_process import (
 from careline.types import Enrichment, InboundMessage
 
 if TYPE_CHECKING:
-    from careline.channels import Channel
     from careline.runtime import Runtime
 
 log = logging.getLogger("careline.pipeline")
@@ -114,21 +114,20 @@ def plugin_specs(pm: pluggy.PluginManager) -> list[PluginSpec] | None:
     return specs
 
 
-def parsing_channels(runtime: Runtime) -> dict[str, type[Channel]]:
-    """The channels of ``runtime`` whose deliveries a process can parse: by name, their class,
-    when another process finds it by its name (a class made at run time does not travel, and
-    its deliveries are parsed in the pipeline's process)."""
-    travelling = {}
+def parsing_channels(runtime: Runtime) -> dict[str, ChannelSpec]:
+    """The channels of ``runtime`` whose deliveries a process can parse: by name, how to find
+    their class (a class made at run time cannot be found by name: its deliveries are parsed in
+    the pipeline's process)."""
+    found = {}
     for name, channel in runtime.channels.items():
         channel_class = type(channel)
+        spec = ChannelSpec(channel_class.__module__, channel_class.__qualname__)
         try:
-            found = pickle.loads(pickle.dumps(channel_class))  # noqa: S301 - just made
-        except Exception as exc:
+            if spec.load() is channel_class:
+                found[name] = spec
+        except (ImportError, AttributeError) as exc:
             log.debug("parsing %s deliveries in process: %s", name, exc)
-            continue
-        if found is channel_class:
-            travelling[name] = channel_class
-    return travelling
+    return found
 
 
 # --- in the pipeline's process ----------------------------------------------------------------
@@ -155,7 +154,7 @@ class EnrichmentProcess:
         self,
         settings: Settings,
         specs: list[PluginSpec],
-        channels: dict[str, type[Channel]] | None = None,
+        channels: dict[str, ChannelSpec] | None = None,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         their_requests, self._requests = context.Pipe(duplex=False)
@@ -239,9 +238,13 @@ class EnrichmentProcess:
     def _receive(self) -> None:
         """Read the next answer (or learn that the process is gone) and send what waits."""
         try:
-            answer = pickle.loads(self._answers.recv_bytes())  # noqa: S301 - our child's
+            data = self._answers.recv_bytes()
         except Exception as exc:  # EOF: it died; anything else: its pipe cannot be trusted
             raise self._gone() from exc
+        try:
+            answer = pickle.loads(data)  # noqa: S301 - our child's
+        except Exception:  # a channel's value in a message that does not unpickle here
+            answer = None  # as for what cannot be pickled there: done in this process
         if self.pid is None:  # the first word is that it is ready
             self.pid = answer
             return
@@ -440,7 +443,7 @@ class EnrichmentPool:
         specs: list[PluginSpec],
         processes: int,
         timeout: float,
-        channels: dict[str, type[Channel]] | None = None,
+        channels: dict[str, ChannelSpec] | None = None,
     ) -> None:
         self.processes = processes
         self.timeout = timeout
@@ -470,7 +473,9 @@ class EnrichmentPool:
         settings = portable_settings(runtime.settings)
         if settings is None:
             return None
-        return cls(settings, specs, processes, pipeline.enrich_timeout, parsing_channels(runtime))
+        # only SQLite reads batches ahead (see careline.pipeline.ReadAhead)
+        channels = {} if runtime.db.supports_row_claims else parsing_channels(runtime)
+        return cls(settings, specs, processes, pipeline.enrich_timeout, channels)
 
     @property
     def pids(self) -> list[int]:
@@ -514,16 +519,19 @@ class EnrichmentPool:
         (its messages among ``items`` are not handed over again).
 
         When the processes cannot take work, the batch is enriched in process (the answer is
-        broken) — unless the messages are a ``guess`` (a batch read ahead): then they are left
-        out, for their batch to hand over again.
+        broken) — unless the messages are a ``guess`` (a batch read ahead, sent at once): then
+        they are left out, for their batch to hand over again. ``adding_to`` that broke is
+        answered as it is: its batch is enriched in process.
         """
+        if adding_to is not None and adding_to.broken:
+            return adding_to  # enriched in process; settle() replaces the processes
         if adding_to is not None and self.works_on(adding_to):
             ahead = adding_to
             wanted = [item for item in items if wants_enrichment(item) and not ahead.handed(item)]
         else:
             ahead = EnrichmentsAhead(self.timeout)
             wanted = [item for item in items if wants_enrichment(item)]
-        if not self._hand_over(wanted, _pickled_messages, ahead.add) and not guess:
+        if not self._hand_over(wanted, _pickled_messages, ahead.add, at_once=guess) and not guess:
             ahead.broken = True
         return ahead
 

@@ -72,6 +72,21 @@ class PluginSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """How a process builds a channel to parse its deliveries: its class, by module and name."""
+
+    module: str
+    qualname: str
+
+    def load(self) -> type[Channel]:
+        """The channel class (:class:`AttributeError` or :class:`ImportError` when not found)."""
+        found: Any = importlib.import_module(self.module)
+        for part in self.qualname.split("."):
+            found = getattr(found, part)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
 class Deliveries:
     """A request to parse raw deliveries, ``(channel, body)`` pairs, and enrich their customer
     messages (see :meth:`EnrichmentPool.parse_ahead`)."""
@@ -88,7 +103,7 @@ _plugins: tuple[pluggy.PluginManager, Settings] | None = None
 _channels: dict[str, Channel] = {}
 
 
-def _start(settings: Settings, specs: list[PluginSpec], channels: dict[str, type[Channel]]) -> None:
+def _start(settings: Settings, specs: list[PluginSpec], channels: dict[str, ChannelSpec]) -> None:
     """Initialiser of a pool process: a plugin manager with the enrichment plugins, and the
     channels whose deliveries it parses, built as the pipeline's process builds them.
 
@@ -109,9 +124,9 @@ def _start(settings: Settings, specs: list[PluginSpec], channels: dict[str, type
     for spec in specs:
         pm.register(spec.load(), name=spec.name)
     _plugins = (pm, settings)
-    for name, channel_class in channels.items():
+    for name, channel in channels.items():
         try:
-            _channels[name] = channel_class(settings.section(name), clock=settings.clock)
+            _channels[name] = channel.load()(settings.section(name), clock=settings.clock)
         except Exception as exc:  # its deliveries are parsed in the pipeline's process
             log.warning("an enrichment process cannot build channel %s: %s", name, exc)
 
@@ -186,7 +201,7 @@ def serve(
     answers: Connection,
     settings: Settings,
     specs: list[PluginSpec],
-    channels: dict[str, type[Channel]],
+    channels: dict[str, ChannelSpec],
 ) -> None:
     """An enrichment process: load the plugins and channels, say its pid (ready), then answer
     each request — a pickled list of messages with their :data:`Answer` list, :class:`Deliveries`

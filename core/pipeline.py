@@ -143,8 +143,11 @@ class ReadAhead:
         return parsed, deliveries.enrichments
 
     def read_after(self, session: Session, last_id: int) -> None:
-        """Read the pending events after ``last_id`` and hand them over."""
+        """Read the pending events after ``last_id`` and hand them over (nothing once the
+        processes are closed or given up)."""
         self.drop()
+        if self._pool.closed or self._pool.disabled:
+            return
         query = _PENDING_AFTER.limit(self._size)
         events: list[tuple[int, str, bytes]] = []
         items: list[InboundMessage] = []
@@ -247,7 +250,11 @@ def process_batch(
         # this batch's messages go to the processes before the next batch's
         ahead = pool.ahead([item for unit in units for item in unit.items], adding_to=ahead)
     if read_ahead is not None:
-        read_ahead.read_after(session, batch[-1].id)
+        try:
+            read_ahead.read_after(session, batch[-1].id)
+        except Exception as exc:  # only a guess: the batch does not depend on it
+            log.warning("reading the next batch ahead failed: %s", exc)
+            read_ahead.drop()
     results = run_units(runtime, session, units, now=now, ahead=ahead)
     for unit, outcome in zip(units, results, strict=True):
         assert unit.raw_event_id is not None

@@ -41,6 +41,7 @@ from careline.types import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -133,10 +134,41 @@ class PoolChannel(TestChannel):
     name = "poolchannel"
 
 
+def _rebuild_here():
+    if multiprocessing.parent_process() is None:
+        raise RuntimeError("cannot be rebuilt in the pipeline's process")
+    return HomeBound()
+
+
+class HomeBound:
+    """A channel's value in a message that pickles in a pool process and does not unpickle in
+    the pipeline's."""
+
+    def __reduce__(self):
+        return (_rebuild_here, ())
+
+    def __eq__(self, other):
+        return isinstance(other, HomeBound)
+
+
+class OddChannel(TestChannel):
+    """Puts a :class:`HomeBound` value in messages whose text says "odd"."""
+
+    name = "oddchannel"
+
+    def parse(self, body):
+        import dataclasses
+
+        return [
+            dataclasses.replace(item, raw={"value": HomeBound()}) if "odd" in item.text else item
+            for item in super().parse(body)
+        ]
+
+
 class PoolChannels:
     @hookimpl
     def careline_register_channels(self):
-        return [PoolChannel]
+        return [PoolChannel, OddChannel]
 
 
 class Unpicklable:
@@ -432,20 +464,83 @@ def test_on_sqlite_the_processes_parse_the_next_batch_ahead_and_store_the_same(
     for body in [*_deliveries("p"), *BAD_DELIVERIES]:
         deliver(with_pool, "poolchannel", body)
     sqlite, ids = with_pool.db.is_sqlite, _raw_event_ids(with_pool)
+    pool = with_pool.enrichment_pool()
+    assert pool is not None
+    # a channel class made at run time (the test channel's) cannot be built elsewhere
+    assert (pool.parses("poolchannel"), pool.parses("testchannel")) == (sqlite, False)
     first = process_pending(with_pool, batch_size=3, max_batches=1)
     rest = process_pending(with_pool, batch_size=3)
     assert (first.messages + rest.messages, first.failed + rest.failed) == (len(TEXTS) + 1, 3)
     # the pipeline's process parsed the first batch of each call; the processes, on SQLite,
     # every later one
     assert sorted(timeline.parses()) == (ids[:6] if sqlite else ids)
-    pool = with_pool.enrichment_pool()
-    assert pool is not None and pool.answered == len(TEXTS) + 1
+    assert pool.answered == len(TEXTS) + 1
     in_process = careline_runtime(*plugins, config={"pipeline": {}})
     for body in [*_deliveries("r"), *BAD_DELIVERIES]:
         deliver(in_process, "testchannel", body)
     process_pending(in_process, batch_size=3)
     assert _stored(with_pool, "p") == _stored(in_process, "r")
     assert _outcomes(with_pool, "poolchannel") == _outcomes(in_process, "testchannel")
+
+
+def test_messages_that_cannot_travel_back_are_parsed_here_and_misplace_nothing(
+    careline_runtime, enrichers, timeline
+) -> None:
+    """A parsed message that does not unpickle in the pipeline's process sends its request's
+    deliveries back to be parsed there; every later answer still reaches its own message."""
+    plugins = ("careline-insights", enrichers.Marker(), enrichers.PoolChannels())
+    runtime = careline_runtime(*plugins, config=ONE_PROCESS)
+    texts = ["thanks!", "late again", "an odd one", "worst ever", "fine", "bonjour", "ok", "hi"]
+    for body in _one_each(texts):
+        deliver(runtime, "oddchannel", body)
+    stats = process_pending(runtime, batch_size=2)
+    assert (stats.messages, stats.failed) == (len(texts), 0)
+    ids = _raw_event_ids(runtime)
+    # on SQLite the pipeline parses the first batch, and the odd one's batch again
+    assert sorted(timeline.parses()) == (ids[:4] if runtime.db.is_sqlite else ids)
+    with runtime.db.session() as session:
+        stored = {m.text: (m.sentiment, m.raw_event_id) for m in session.exec(select(Message))}
+    in_process = (enrich(runtime, _item(n, text)) for n, text in enumerate(texts))
+    assert stored == {
+        text: (answer.sentiment, ids[n])
+        for n, (text, answer) in enumerate(zip(texts, in_process, strict=True))
+    }
+    pool = runtime.enrichment_pool()
+    assert pool is not None and not pool.disabled and pool.answered == len(texts)
+
+
+def test_a_batch_read_ahead_that_broke_is_enriched_in_process_without_waiting_again(
+    careline_runtime,
+) -> None:
+    runtime = careline_runtime("careline-insights", config=ONE_PROCESS)
+    pool = runtime.enrichment_pool()
+    assert pool is not None
+    broken = EnrichmentsAhead(timeout=60)
+    broken.broken = broken.stuck = True
+    item = _item(1, "where is my parcel?")
+    assert pool.ahead([item], adding_to=broken) is broken
+    assert not broken.handed(item) and pool.pids == []  # nothing handed to anyone
+    assert broken.take(item) is None
+
+
+def test_a_read_ahead_that_fails_leaves_its_batch_alone(
+    careline_runtime, enrichers, monkeypatch, caplog
+) -> None:
+    runtime = careline_runtime("careline-insights", enrichers.PoolChannels(), config=ONE_PROCESS)
+    for body in _one_each(["hello", "my parcel is late", "thanks"]):
+        deliver(runtime, "poolchannel", body)
+
+    def locked(self: Any, session: Any, last_id: int) -> None:
+        raise OperationalError("SELECT …", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(pipeline.ReadAhead, "read_after", locked)
+    with caplog.at_level(logging.WARNING, logger="careline.pipeline"):
+        stats = process_pending(runtime, batch_size=1)
+    assert (stats.messages, stats.failed) == (3, 0)
+    sqlite = runtime.db.is_sqlite
+    assert caplog.text.count("reading the next batch ahead failed") == (3 if sqlite else 0)
+    with runtime.db.session() as session:
+        assert all(s is not None for s in session.exec(select(Message.sentiment)))
 
 
 @pytest.mark.parametrize("channel", ["testchannel", "poolchannel"])
