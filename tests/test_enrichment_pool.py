@@ -112,20 +112,24 @@ class TwoArgumentError(Exception):
         super().__init__(f"{what} at {where}")
 
 
-def _rebuild_opaque():
-    if multiprocessing.parent_process() is not None:
-        raise RuntimeError("cannot be rebuilt in an enrichment process")
-    return Opaque()
+def _rebuild_unloadable(where):
+    if (multiprocessing.parent_process() is not None) == (where == "pool"):
+        raise RuntimeError(f"cannot be rebuilt in the {where}'s process")
+    return Unloadable(where)
 
 
-class Opaque:
-    """A channel's value in a message that pickles, and does not unpickle in a pool process."""
+class Unloadable:
+    """A channel's value in a message that pickles, and does not unpickle in ``where``: an
+    enrichment process ("pool") or the pipeline's process ("pipeline")."""
+
+    def __init__(self, where):
+        self.where = where
 
     def __reduce__(self):
-        return (_rebuild_opaque, ())
+        return (_rebuild_unloadable, (self.where,))
 
     def __eq__(self, other):
-        return isinstance(other, Opaque)
+        return isinstance(other, Unloadable) and other.where == self.where
 
 
 class PoolChannel(TestChannel):
@@ -134,25 +138,9 @@ class PoolChannel(TestChannel):
     name = "poolchannel"
 
 
-def _rebuild_here():
-    if multiprocessing.parent_process() is None:
-        raise RuntimeError("cannot be rebuilt in the pipeline's process")
-    return HomeBound()
-
-
-class HomeBound:
-    """A channel's value in a message that pickles in a pool process and does not unpickle in
-    the pipeline's."""
-
-    def __reduce__(self):
-        return (_rebuild_here, ())
-
-    def __eq__(self, other):
-        return isinstance(other, HomeBound)
-
-
 class OddChannel(TestChannel):
-    """Puts a :class:`HomeBound` value in messages whose text says "odd"."""
+    """Puts a value that does not unpickle in the pipeline's process in messages whose text
+    says "odd"."""
 
     name = "oddchannel"
 
@@ -160,7 +148,7 @@ class OddChannel(TestChannel):
         import dataclasses
 
         return [
-            dataclasses.replace(item, raw={"value": HomeBound()}) if "odd" in item.text else item
+            dataclasses.replace(item, raw={"value": Unloadable("pipeline")}) if "odd" in item.text else item
             for item in super().parse(body)
         ]
 
@@ -684,7 +672,7 @@ def test_a_request_the_process_cannot_read_is_enriched_in_process(
     runtime = careline_runtime(enrichers.Marker(), config=ONE_PROCESS)
     pool = runtime.enrichment_pool()
     assert pool is not None
-    odd = replace(_item(1, "my refund"), raw={"value": enrichers.Opaque()})
+    odd = replace(_item(1, "my refund"), raw={"value": enrichers.Unloadable("pool")})
     ahead = pool.ahead([odd, _item(2, "hello")])  # one chunk: the process cannot read it
     assert ahead.take(odd) is None and ahead.take(_item(2, "hello")) is None
     pool.settle(ahead)
