@@ -208,7 +208,9 @@ def process_pending(
                     break
                 last = max_batches is not None and batches + 1 == max_batches
                 total.add(
-                    process_batch(runtime, session, batch, read_ahead=None if last else read_ahead)
+                    process_batch(
+                        runtime, session, batch, read_ahead=read_ahead, read_next=not last
+                    )
                 )
             batches += 1
     finally:
@@ -223,11 +225,12 @@ def process_batch(
     batch: Sequence[ClaimedEvent],
     *,
     read_ahead: ReadAhead | None = None,
+    read_next: bool = True,
 ) -> ProcessStats:
     """Process claimed raw events and record each one's outcome (failures are dead-lettered).
 
-    With ``read_ahead``, the events it read before are not parsed again, and it reads the events
-    after this batch while the batch runs.
+    With ``read_ahead``, the events it read before are not parsed again, and, unless not
+    ``read_next`` (a last batch), it reads the events after this batch while the batch runs.
     """
     stats = ProcessStats()
     now = runtime.now()
@@ -249,7 +252,7 @@ def process_batch(
     if pool is not None:
         # this batch's messages go to the processes before the next batch's
         ahead = pool.ahead([item for unit in units for item in unit.items], adding_to=ahead)
-    if read_ahead is not None:
+    if read_ahead is not None and read_next:
         try:
             read_ahead.read_after(session, batch[-1].id)
         except Exception as exc:  # only a guess: the batch does not depend on it
