@@ -338,16 +338,8 @@ class EnrichmentsAhead:
         # a reply the core moved into its parent's thread is still the message the hooks saw
         if handed is not item and replace(handed, thread_key=item.thread_key) != item:
             return None
-        try:
-            answer = chunk.result(timeout=self.timeout)[index]
-        except TimeoutError:
-            self.broken = self.stuck = True
-            return None
-        except ProcessGone:
-            self.broken = True
-            return None
-        except PoolClosed:  # closed (shutting down) under the batch
-            return None
+        answers = self.wait_for(chunk)
+        answer = None if answers is None else answers[index]
         if answer is None:
             return None
         self.answered.add((item.channel, item.external_id))
@@ -355,6 +347,19 @@ class EnrichmentsAhead:
             answer.raise_it()
         assert isinstance(answer, Enrichment)
         return answer
+
+    def wait_for(self, chunk: ChunkAnswer) -> list[Any] | None:
+        """``chunk``'s answer, waiting for it; ``None`` when it will not come — the process
+        died or got stuck (this batch is then broken) or the pool was closed under it."""
+        try:
+            return chunk.result(timeout=self.timeout)
+        except TimeoutError:
+            self.broken = self.stuck = True
+        except ProcessGone:
+            self.broken = True
+        except PoolClosed:  # closed (shutting down) under the batch
+            pass
+        return None
 
 
 def _pickled_messages(chunk: Sequence[InboundMessage]) -> bytes | None:
@@ -402,15 +407,8 @@ class DeliveriesAhead:
             if ahead.broken:
                 chunk.forget()
                 continue
-            try:
-                answers = chunk.result(timeout=ahead.timeout)
-            except TimeoutError:
-                ahead.broken = ahead.stuck = True
-                continue
-            except ProcessGone:
-                ahead.broken = True
-                continue
-            except PoolClosed:
+            answers = ahead.wait_for(chunk)
+            if answers is None:
                 continue
             for event_id, answer in zip(ids, answers, strict=True):
                 if isinstance(answer, EnrichmentFailed):
